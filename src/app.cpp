@@ -1,0 +1,168 @@
+#include "app.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+#include <iostream>
+
+#include "http/server.hpp"
+#include "openapi_document.hpp"
+#include "routes/routes.hpp"
+
+namespace flaskcart {
+
+namespace asio = boost::asio;
+
+// Everything built on the database handle, in dependency order.
+struct App::Components {
+    explicit Components(db::Db&, const Config&) {}
+};
+
+namespace {
+
+db::DbOptions db_options(const Config& config) {
+    db::DbOptions options;
+    options.uri = config.mongodb_uri;
+    options.database = config.database;
+    // Each worker holds at most one client at a time, the maintenance thread one more.
+    options.max_pool_size = config.worker_threads + 4;
+    return options;
+}
+
+// "mongodb://user:secret@host" → "mongodb://***@host": URIs are logged, passwords never.
+std::string redact_credentials(const std::string& uri) {
+    const auto scheme_end = uri.find("://");
+    const auto at = uri.rfind('@');
+    if (scheme_end == std::string::npos || at == std::string::npos || at < scheme_end) return uri;
+    return uri.substr(0, scheme_end + 3) + "***" + uri.substr(at);
+}
+
+// Escapes the message as a JSON string for --log-format json.
+class JsonMessageFlag : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        const std::string text = boost::json::serialize(
+            boost::json::string(std::string_view(msg.payload.data(), msg.payload.size())));
+        dest.append(text.data(), text.data() + text.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<JsonMessageFlag>();
+    }
+};
+
+void configure_logging(const Config& config) {
+    auto logger = spdlog::stderr_color_mt("flaskcart");
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::from_str(config.log_level));
+    if (config.log_format == "json") {
+        auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+        formatter->add_flag<JsonMessageFlag>('*').set_pattern(
+            R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"message":%*})");
+        spdlog::set_formatter(std::move(formatter));
+    } else {
+        spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v");
+    }
+}
+
+}  // namespace
+
+App::App(Config config)
+    : config_(std::move(config)),
+      db_(db_options(config_)),
+      components_(std::make_unique<Components>(db_, config_)),
+      workers_(static_cast<std::size_t>(config_.worker_threads)) {
+    register_routes();
+}
+
+App::~App() { workers_.join(); }
+
+void App::register_routes() {
+    routes::register_system_routes(router_, db_, kOpenApiDocument);
+}
+
+void App::ensure_indexes() {}
+
+void App::run_maintenance_once() {
+    if (!indexes_ready_) {
+        ensure_indexes();
+        indexes_ready_ = true;
+        spdlog::info("database indexes are in place");
+    }
+}
+
+void App::run_maintenance_loop() {
+    std::unique_lock lock(maintenance_mutex_);
+    while (!stopping_) {
+        lock.unlock();
+        try {
+            run_maintenance_once();
+        } catch (const db::DbError& error) {
+            spdlog::warn("maintenance sweep failed (will retry): {}", error.what());
+        } catch (const std::exception& error) {
+            spdlog::error("maintenance sweep failed: {}", error.what());
+        }
+        lock.lock();
+        // Until the indexes exist (database down at start-up), retry every second.
+        const auto wait = indexes_ready_ ? std::chrono::seconds(config_.maintenance_interval_seconds)
+                                         : std::chrono::seconds(1);
+        maintenance_wakeup_.wait_for(lock, wait, [this] { return stopping_; });
+    }
+}
+
+int App::run() {
+    http::ServerOptions options;
+    options.max_body_bytes = std::max(config_.max_body_bytes, config_.max_image_bytes);
+    options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
+    options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
+    options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
+    options.max_in_flight = static_cast<std::size_t>(config_.max_in_flight);
+    http::Server server(io_, workers_, options, [this](http::Request& request) {
+        return router_.dispatch(request);
+    });
+    const auto address = asio::ip::make_address(config_.bind_address);
+    server.start({address, static_cast<unsigned short>(config_.port)});
+    spdlog::info("flaskcart listening on http://{}:{} (database {} at {}, {} workers)",
+                 config_.bind_address, server.port(), config_.database,
+                 redact_credentials(config_.mongodb_uri), config_.worker_threads);
+    // Tests and scripts wait for this line on stdout to learn the port.
+    std::cout << "LISTENING " << server.port() << std::endl;
+
+    std::thread maintenance([this] { run_maintenance_loop(); });
+
+    asio::signal_set signals(io_, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+        if (ec) return;
+        spdlog::info("signal {} received: draining in-flight requests", signal_number);
+        server.shutdown();
+    });
+    io_.run();
+
+    {
+        std::lock_guard lock(maintenance_mutex_);
+        stopping_ = true;
+    }
+    maintenance_wakeup_.notify_all();
+    maintenance.join();
+    workers_.join();
+    spdlog::info("flaskcart stopped");
+    return 0;
+}
+
+int run_command(const Config& config) {
+    configure_logging(config);
+    App app(config);
+    switch (config.command) {
+        case Command::kServe:
+            return app.run();
+        case Command::kCreateAdmin:
+        case Command::kSeedDemo:
+            break;
+    }
+    return 0;
+}
+
+}  // namespace flaskcart

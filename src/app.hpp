@@ -1,0 +1,60 @@
+#pragma once
+// Composition root: owns the driver, the database pool, the network io_context, the worker
+// pool, the stores and services, and the router; wires the routes; handles signals.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "config.hpp"
+#include "http/router.hpp"
+#include "utils/db.hpp"
+
+namespace flaskcart {
+
+namespace http {
+class Server;
+}
+
+class App {
+public:
+    explicit App(Config config);
+    ~App();
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
+
+    // Serves until SIGINT/SIGTERM, then drains in-flight requests. Returns the exit code.
+    int run();
+
+    db::Db& db() noexcept { return db_; }
+    const http::Router& router() const noexcept { return router_; }
+    // Creates the indexes every store declares; safe to repeat. Throws db::DbError.
+    void ensure_indexes();
+
+private:
+    struct Components;
+    void register_routes();
+    void run_maintenance_loop();
+    void run_maintenance_once();
+
+    Config config_;
+    db::DriverLifetime driver_;
+    db::Db db_;
+    std::unique_ptr<Components> components_;
+    http::Router router_;
+    boost::asio::io_context io_{1};
+    boost::asio::thread_pool workers_;
+
+    std::mutex maintenance_mutex_;
+    std::condition_variable maintenance_wakeup_;
+    bool stopping_ = false;
+    bool indexes_ready_ = false;
+};
+
+// Sets up logging, then runs the subcommand the config names (serve, create-admin, seed-demo).
+int run_command(const Config& config);
+
+}  // namespace flaskcart

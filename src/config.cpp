@@ -1,0 +1,144 @@
+#include "config.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+namespace flaskcart {
+
+std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
+    Config config;
+    CLI::App cli{"FlaskCart: a small e-commerce REST API on MongoDB"};
+    cli.option_defaults()->always_capture_default();
+    cli.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+    std::string mode = "dev";
+    cli.add_option("--bind", config.bind_address, "Address to listen on")->envname("FLASKCART_BIND");
+    cli.add_option("--port", config.port, "TCP port (0: any free port)")
+        ->envname("FLASKCART_PORT")
+        ->check(CLI::Range(0, 65535));
+    cli.add_option("--mongodb-uri", config.mongodb_uri, "MongoDB connection string")
+        ->envname("MONGODB_URI");
+    cli.add_option("--database", config.database, "Database name")
+        ->envname("FLASKCART_DATABASE")
+        ->check([](const std::string& name) -> std::string {
+            if (name.empty() || name.size() > 63) return "must be 1..63 characters";
+            if (name.find_first_of("/\\. \"$*<>:|?") != std::string::npos) {
+                return "must not contain / \\ . space \" $ * < > : | ?";
+            }
+            return {};
+        });
+    cli.add_option("--workers", config.worker_threads, "Worker threads that run handlers")
+        ->envname("FLASKCART_WORKERS")
+        ->check(CLI::Range(1, 512));
+    cli.add_option("--max-in-flight", config.max_in_flight,
+                   "Requests running or queued before new ones get 503")
+        ->envname("FLASKCART_MAX_IN_FLIGHT")
+        ->check(CLI::Range(1, 100000));
+    cli.add_option("--max-body-bytes", config.max_body_bytes, "Largest JSON request body")
+        ->envname("FLASKCART_MAX_BODY_BYTES")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{64} * 1024 * 1024));
+    cli.add_option("--max-image-bytes", config.max_image_bytes, "Largest product image upload")
+        ->envname("FLASKCART_MAX_IMAGE_BYTES")
+        ->check(CLI::Range(std::size_t{1024}, std::size_t{64} * 1024 * 1024));
+    cli.add_option("--header-timeout-ms", config.header_timeout_ms, "Time to read request headers")
+        ->envname("FLASKCART_HEADER_TIMEOUT_MS")
+        ->check(CLI::Range(100, 600000));
+    cli.add_option("--body-timeout-ms", config.body_timeout_ms, "Time to read a request body")
+        ->envname("FLASKCART_BODY_TIMEOUT_MS")
+        ->check(CLI::Range(100, 600000));
+    cli.add_option("--idle-timeout-ms", config.idle_timeout_ms, "Keep-alive idle timeout")
+        ->envname("FLASKCART_IDLE_TIMEOUT_MS")
+        ->check(CLI::Range(100, 3600000));
+    cli.add_option("--log-level", config.log_level, "trace, debug, info, warn, error")
+        ->envname("FLASKCART_LOG_LEVEL")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+    cli.add_option("--log-format", config.log_format, "text or json")
+        ->envname("FLASKCART_LOG_FORMAT")
+        ->check(CLI::IsMember({"text", "json"}));
+    cli.add_option("--mode", mode, "dev or production (production requires --jwt-secret)")
+        ->envname("FLASKCART_MODE")
+        ->check(CLI::IsMember({"dev", "production"}));
+    cli.add_option("--jwt-secret", config.jwt_secret,
+                   "HS256 signing secret, at least 32 bytes (prefer the environment variable)")
+        ->envname("FLASKCART_JWT_SECRET");
+    cli.add_option("--jwt-issuer", config.jwt_issuer, "Token issuer (iss)")
+        ->envname("FLASKCART_JWT_ISSUER");
+    cli.add_option("--token-ttl", config.token_ttl_seconds, "Token lifetime in seconds")
+        ->envname("FLASKCART_TOKEN_TTL")
+        ->check(CLI::Range(60, 30 * 86400));
+    cli.add_option("--argon2-memlimit-kib", config.argon2_memlimit_kib,
+                   "argon2id memory cost in KiB (OWASP minimum 19456)")
+        ->envname("FLASKCART_ARGON2_MEMLIMIT_KIB")
+        ->check(CLI::Range(std::uint64_t{19456}, std::uint64_t{4} * 1024 * 1024));
+    cli.add_option("--argon2-opslimit", config.argon2_opslimit, "argon2id passes (minimum 2)")
+        ->envname("FLASKCART_ARGON2_OPSLIMIT")
+        ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{64}));
+    cli.add_option("--max-concurrent-hashes", config.max_concurrent_hashes,
+                   "Password hashes computed at once; more wait or get 503")
+        ->envname("FLASKCART_MAX_CONCURRENT_HASHES")
+        ->check(CLI::Range(1, 256));
+    cli.add_option("--login-max-failures-per-email", config.login_max_failures_per_email,
+                   "Failed logins for one email before 429 (per instance)")
+        ->envname("FLASKCART_LOGIN_MAX_FAILURES_PER_EMAIL")
+        ->check(CLI::Range(1, 100000));
+    cli.add_option("--login-max-failures-per-address", config.login_max_failures_per_address,
+                   "Failed logins from one client address before 429 (per instance)")
+        ->envname("FLASKCART_LOGIN_MAX_FAILURES_PER_ADDRESS")
+        ->check(CLI::Range(1, 100000));
+    cli.add_option("--login-lockout-seconds", config.login_lockout_seconds,
+                   "Window for counting failed logins, and the lockout length")
+        ->envname("FLASKCART_LOGIN_LOCKOUT_SECONDS")
+        ->check(CLI::Range(1, 86400));
+    cli.add_option("--maintenance-interval", config.maintenance_interval_seconds,
+                   "Seconds between maintenance sweeps (indexes, expired data, checkout recovery)")
+        ->envname("FLASKCART_MAINTENANCE_INTERVAL")
+        ->check(CLI::Range(1, 3600));
+    cli.add_option("--checkout-recovery-after", config.checkout_recovery_after_seconds,
+                   "Age in seconds after which an unfinished checkout is rolled back")
+        ->envname("FLASKCART_CHECKOUT_RECOVERY_AFTER")
+        ->check(CLI::Range(1, 86400));
+
+    CLI::App* create_admin =
+        cli.add_subcommand("create-admin",
+                           "Create the first admin, or promote an existing user; the password is "
+                           "read from FLASKCART_ADMIN_PASSWORD or standard input");
+    create_admin->add_option("--email", config.admin_email, "Admin email")->required();
+    create_admin->add_option("--name", config.admin_name, "Admin name (for a new user)");
+    CLI::App* seed_demo =
+        cli.add_subcommand("seed-demo", "Load a demo catalog (idempotent)");
+    seed_demo->add_option("--products", config.seed_products, "How many products")
+        ->check(CLI::Range(1, 10'000'000));
+    cli.require_subcommand(0, 1);
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        exit_code = cli.exit(e);
+        return std::nullopt;
+    } catch (const CLI::CallForAllHelp& e) {
+        exit_code = cli.exit(e);
+        return std::nullopt;
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "flaskcart: " << e.what() << " (see --help)\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+
+    config.is_production = mode == "production";
+    if (create_admin->parsed()) config.command = Command::kCreateAdmin;
+    if (seed_demo->parsed()) config.command = Command::kSeedDemo;
+    if (!config.jwt_secret.empty() && config.jwt_secret.size() < 32) {
+        std::cerr << "flaskcart: --jwt-secret must be at least 32 bytes\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    if (config.is_production && config.jwt_secret.empty()) {
+        std::cerr << "flaskcart: production mode needs FLASKCART_JWT_SECRET (at least 32 bytes)\n";
+        exit_code = 2;
+        return std::nullopt;
+    }
+    exit_code = 0;
+    return config;
+}
+
+}  // namespace flaskcart

@@ -1,0 +1,42 @@
+#pragma once
+// Transport-neutral request and response: what handlers see instead of Beast types.
+
+#include <boost/json/fwd.hpp>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/problem.hpp"
+
+namespace flaskcart::http {
+
+struct Request {
+    std::string method;  // "GET", "POST", ...
+    std::string target;  // as sent: path + query
+    std::string path;    // percent-decoded path
+    std::multimap<std::string, std::string> query;  // decoded parameters
+    std::map<std::string, std::string> headers;     // names lower-cased
+    std::string body;
+    std::string remote_address;
+    std::string request_id;
+
+    std::optional<std::string_view> header(const std::string& lower_name) const;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    HeaderList headers;
+
+    static Response json(int status, const boost::json::value& body);
+    static Response no_content();
+    static Response problem(const ApiError& error, const std::string& instance);
+};
+
+// Splits a request target into path and decoded query parameters; false when malformed.
+bool parse_target(std::string_view target, Request& out);
+
+}  // namespace flaskcart::http

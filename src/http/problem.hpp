@@ -1,0 +1,56 @@
+#pragma once
+// The one error type of the API. Handlers throw it; the router renders it (RFC 9457) in one place.
+
+#include <exception>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace flaskcart::http {
+
+// Field → message, in the order they were found.
+using FieldErrors = std::vector<std::pair<std::string, std::string>>;
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+class ApiError : public std::exception {
+public:
+    ApiError(int status, std::string type, std::string title, std::string detail,
+             FieldErrors errors = {}, HeaderList headers = {});
+
+    static ApiError bad_request(std::string detail);
+    static ApiError validation(FieldErrors errors);
+    static ApiError validation(std::string field, std::string message);
+    static ApiError unauthorized(std::string detail = "a valid bearer token is required");
+    static ApiError forbidden(std::string detail = "you may not do this");
+    static ApiError not_found(const std::string& what);
+    static ApiError method_not_allowed(const std::string& allow);
+    static ApiError conflict(std::string detail, FieldErrors errors = {});
+    static ApiError payload_too_large(std::string detail);
+    static ApiError unsupported_media_type(std::string detail);
+    static ApiError unprocessable(std::string detail, FieldErrors errors = {});
+    static ApiError too_many_requests(int retry_after_seconds, std::string detail);
+    static ApiError unavailable(std::string detail = "the service is temporarily unavailable",
+                                int retry_after_seconds = 1);
+    static ApiError internal();
+
+    int status() const noexcept { return status_; }
+    const std::string& type() const noexcept { return type_; }
+    const std::string& title() const noexcept { return title_; }
+    const std::string& detail() const noexcept { return detail_; }
+    const FieldErrors& errors() const noexcept { return errors_; }
+    const HeaderList& headers() const noexcept { return headers_; }
+    const char* what() const noexcept override { return detail_.c_str(); }
+
+private:
+    int status_;
+    std::string type_;
+    std::string title_;
+    std::string detail_;
+    FieldErrors errors_;
+    HeaderList headers_;
+};
+
+// problem+json body for an error, with `instance` set to the request path.
+std::string render_problem(const ApiError& error, const std::string& instance);
+
+}  // namespace flaskcart::http

@@ -1,0 +1,122 @@
+#include "http/router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+#include <stdexcept>
+
+#include "http/context.hpp"
+#include "utils/db.hpp"
+
+namespace flaskcart::http {
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> segments;
+    std::size_t start = 0;
+    while (start <= path.size()) {
+        const std::size_t slash = path.find('/', start);
+        const std::size_t end = slash == std::string_view::npos ? path.size() : slash;
+        if (end > start) segments.emplace_back(path.substr(start, end - start));
+        if (slash == std::string_view::npos) break;
+        start = slash + 1;
+    }
+    return segments;
+}
+
+namespace {
+
+bool is_param(const std::string& segment) {
+    return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& actual,
+             std::map<std::string, std::string>* params) {
+    if (pattern.size() != actual.size()) return false;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if (is_param(pattern[i])) {
+            if (params != nullptr) (*params)[pattern[i].substr(1, pattern[i].size() - 2)] = actual[i];
+        } else if (pattern[i] != actual[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+void Router::add(std::string method, std::string path_template, Handler handler) {
+    for (const Route& route : routes_) {
+        if (route.method == method && route.path_template == path_template) {
+            throw std::logic_error("duplicate route " + method + " " + path_template);
+        }
+    }
+    auto segments = split_path(path_template);
+    routes_.push_back({std::move(method), std::move(path_template), std::move(segments),
+                       std::move(handler)});
+}
+
+RouteMatch Router::match(std::string_view method, std::string_view path) const {
+    RouteMatch result;
+    const auto actual = split_path(path);
+    std::set<std::string> allowed;
+    // A literal segment beats a parameter (`/orders/mine` before `/orders/{id}`): try routes
+    // with fewer parameters first.
+    const Route* best = nullptr;
+    int best_params = 1 << 30;
+    for (const Route& route : routes_) {
+        if (!matches(route.segments, actual, nullptr)) continue;
+        if (route.method != method) {
+            allowed.insert(route.method);
+            continue;
+        }
+        int params = 0;
+        for (const auto& s : route.segments) params += is_param(s) ? 1 : 0;
+        if (params < best_params) {
+            best = &route;
+            best_params = params;
+        }
+    }
+    if (best != nullptr) {
+        matches(best->segments, actual, &result.params);
+        result.handler = &best->handler;
+        return result;
+    }
+    if (allowed.count("GET") > 0) allowed.insert("HEAD");
+    for (const auto& m : allowed) result.allow += (result.allow.empty() ? "" : ", ") + m;
+    return result;
+}
+
+Response Router::dispatch(Request& request) const {
+    try {
+        RouteMatch found = match(request.method, request.path);
+        if (found.handler == nullptr) {
+            if (!found.allow.empty()) throw ApiError::method_not_allowed(found.allow);
+            throw ApiError::not_found("resource " + request.path);
+        }
+        RequestContext context(request, std::move(found.params));
+        return (*found.handler)(context);
+    } catch (const ApiError& error) {
+        return Response::problem(error, request.path);
+    } catch (const db::DbError& error) {
+        const bool unavailable = error.is_unavailable();
+        spdlog::error("request_id={} {} {}: database error ({}): {}", request.request_id,
+                      request.method, request.path, unavailable ? "unavailable" : "failed",
+                      error.what());
+        return Response::problem(
+            unavailable ? ApiError::unavailable("the database is unavailable; retry shortly", 2)
+                        : ApiError::internal(),
+            request.path);
+    } catch (const std::exception& error) {
+        spdlog::error("request_id={} {} {}: unhandled error: {}", request.request_id,
+                      request.method, request.path, error.what());
+        return Response::problem(ApiError::internal(), request.path);
+    }
+}
+
+std::vector<std::pair<std::string, std::string>> Router::routes() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Route& route : routes_) out.emplace_back(route.method, route.path_template);
+    return out;
+}
+
+}  // namespace flaskcart::http

@@ -1,0 +1,31 @@
+#pragma once
+// One register_<module>_routes() per module; app.cpp calls them explicitly, in order.
+
+#include <string_view>
+
+#include "http/router.hpp"
+
+namespace flaskcart {
+namespace db {
+class Db;
+}
+namespace services {
+class AuthService;
+class CheckoutService;
+}  // namespace services
+namespace models {
+class UserStore;
+class ProductStore;
+class CategoryStore;
+class ImageStore;
+class CartStore;
+class OrderStore;
+}  // namespace models
+struct Config;
+
+namespace routes {
+
+void register_system_routes(http::Router& router, db::Db& db, std::string_view openapi_json);
+
+}  // namespace routes
+}  // namespace flaskcart

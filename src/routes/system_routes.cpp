@@ -1,0 +1,26 @@
+// Operational endpoints: liveness, readiness (database ping) and the API contract.
+#include <boost/json.hpp>
+
+#include "http/context.hpp"
+#include "routes/routes.hpp"
+#include "utils/db.hpp"
+
+namespace flaskcart::routes {
+
+void register_system_routes(http::Router& router, db::Db& db, std::string_view openapi_json) {
+    router.add("GET", "/health", [](http::RequestContext&) {
+        return http::Response::json(200, {{"status", "ok"}});
+    });
+    router.add("GET", "/ready", [&db](http::RequestContext&) {
+        if (!db.ping()) throw http::ApiError::unavailable("the database is unreachable", 2);
+        return http::Response::json(200, {{"status", "ready"}, {"database", "ok"}});
+    });
+    router.add("GET", "/openapi.json", [openapi_json](http::RequestContext&) {
+        http::Response response;
+        response.body = std::string(openapi_json);
+        response.headers.emplace_back("Cache-Control", "public, max-age=300");
+        return response;
+    });
+}
+
+}  // namespace flaskcart::routes

@@ -1,0 +1,404 @@
+#include "utils/db.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <functional>
+#include <utility>
+
+namespace flaskcart::db {
+
+DbError::DbError(DbErrorKind kind, std::uint32_t domain, std::uint32_t code,
+                 const std::string& message)
+    : std::runtime_error(message), kind_(kind), domain_(domain), code_(code) {}
+
+DbErrorKind classify_error(const bson_error_t& error) noexcept {
+    switch (error.code) {
+        case 11000:
+        case 11001:
+        case 12582:
+            return DbErrorKind::kDuplicateKey;
+        case 50:  // MaxTimeMSExpired
+            return DbErrorKind::kTimeout;
+        case 2:   // BadValue
+        case 9:   // FailedToParse
+        case 14:  // TypeMismatch
+        case 238:  // NotImplemented (FerretDB)
+            if (error.domain == MONGOC_ERROR_SERVER || error.domain == MONGOC_ERROR_QUERY) {
+                return DbErrorKind::kBadQuery;
+            }
+            break;
+        default:
+            break;
+    }
+    switch (error.domain) {
+        case MONGOC_ERROR_SERVER_SELECTION:
+        case MONGOC_ERROR_CLIENT:
+            return DbErrorKind::kUnavailable;
+        case MONGOC_ERROR_STREAM:
+            return error.code == MONGOC_ERROR_STREAM_SOCKET ? DbErrorKind::kTimeout
+                                                             : DbErrorKind::kUnavailable;
+        default:
+            return DbErrorKind::kOther;
+    }
+}
+
+void throw_db_error(const bson_error_t& error, std::string_view context) {
+    throw DbError(classify_error(error), error.domain, error.code,
+                  std::string(context) + ": " + error.message);
+}
+
+// --- Bson -------------------------------------------------------------------------------------
+
+Bson::Bson() : doc_(bson_new()) {}
+Bson::Bson(bson_t* adopted) noexcept : doc_(adopted) {}
+Bson Bson::copy_of(const bson_t* doc) { return Bson(bson_copy(doc)); }
+Bson::~Bson() {
+    if (doc_ != nullptr) bson_destroy(doc_);
+}
+Bson::Bson(Bson&& other) noexcept : doc_(std::exchange(other.doc_, nullptr)) {}
+Bson& Bson::operator=(Bson&& other) noexcept {
+    if (this != &other) {
+        if (doc_ != nullptr) bson_destroy(doc_);
+        doc_ = std::exchange(other.doc_, nullptr);
+    }
+    return *this;
+}
+BsonView Bson::view() const noexcept { return BsonView(doc_); }
+
+ScopedReply::ScopedReply() noexcept { bson_init(&reply_); }
+ScopedReply::~ScopedReply() { bson_destroy(&reply_); }
+
+// --- BsonView ---------------------------------------------------------------------------------
+
+bool BsonView::has(const char* key) const {
+    bson_iter_t it;
+    return bson_iter_init_find(&it, doc_, key);
+}
+
+std::optional<std::string> BsonView::get_string(const char* key) const {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_UTF8(&it)) return std::nullopt;
+    std::uint32_t length = 0;
+    const char* text = bson_iter_utf8(&it, &length);
+    return std::string(text, length);
+}
+
+std::optional<std::int64_t> BsonView::get_int64(const char* key) const {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc_, key)) return std::nullopt;
+    if (BSON_ITER_HOLDS_INT64(&it)) return bson_iter_int64(&it);
+    if (BSON_ITER_HOLDS_INT32(&it)) return bson_iter_int32(&it);
+    return std::nullopt;
+}
+
+std::optional<bool> BsonView::get_bool(const char* key) const {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_BOOL(&it)) return std::nullopt;
+    return bson_iter_bool(&it);
+}
+
+std::optional<bson_oid_t> BsonView::get_oid(const char* key) const {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_OID(&it)) return std::nullopt;
+    bson_oid_t oid;
+    bson_oid_copy(bson_iter_oid(&it), &oid);
+    return oid;
+}
+
+std::optional<std::int64_t> BsonView::get_date_ms(const char* key) const {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_DATE_TIME(&it)) {
+        return std::nullopt;
+    }
+    return bson_iter_date_time(&it);
+}
+
+std::vector<Bson> BsonView::get_documents(const char* key) const {
+    std::vector<Bson> out;
+    bson_iter_t it;
+    bson_iter_t child;
+    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &child)) {
+        return out;
+    }
+    while (bson_iter_next(&child)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&child)) continue;
+        std::uint32_t length = 0;
+        const std::uint8_t* data = nullptr;
+        bson_iter_document(&child, &length, &data);
+        out.emplace_back(bson_new_from_data(data, length));
+    }
+    return out;
+}
+
+std::vector<bson_oid_t> BsonView::get_oids(const char* key) const {
+    std::vector<bson_oid_t> out;
+    bson_iter_t it;
+    bson_iter_t child;
+    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &child)) {
+        return out;
+    }
+    while (bson_iter_next(&child)) {
+        if (!BSON_ITER_HOLDS_OID(&child)) continue;
+        bson_oid_t oid;
+        bson_oid_copy(bson_iter_oid(&child), &oid);
+        out.push_back(oid);
+    }
+    return out;
+}
+
+std::string BsonView::to_debug_json() const {
+    std::size_t length = 0;
+    char* text = bson_as_relaxed_extended_json(doc_, &length);
+    std::string out(text != nullptr ? text : "", text != nullptr ? length : 0);
+    bson_free(text);
+    return out;
+}
+
+std::string oid_to_string(const bson_oid_t& oid) {
+    char buffer[25];
+    bson_oid_to_string(&oid, buffer);
+    return std::string(buffer, 24);
+}
+
+std::optional<bson_oid_t> parse_oid(std::string_view text) {
+    if (text.size() != 24) return std::nullopt;
+    for (char c : text) {
+        const bool is_hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if (!is_hex) return std::nullopt;
+    }
+    const std::string copy(text);
+    bson_oid_t oid;
+    bson_oid_init_from_string(&oid, copy.c_str());
+    return oid;
+}
+
+bson_oid_t new_oid() {
+    bson_oid_t oid;
+    bson_oid_init(&oid, nullptr);
+    return oid;
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// --- Collection -------------------------------------------------------------------------------
+
+Collection::Collection(Db& db, mongoc_client_t* client, const std::string& name)
+    : db_(&db),
+      client_(client),
+      collection_(mongoc_client_get_collection(client, db.database_name().c_str(), name.c_str())),
+      name_(name) {}
+
+Collection::~Collection() {
+    collection_.reset();
+    if (client_ != nullptr) db_->push_client(client_);
+}
+
+Collection::Collection(Collection&& other) noexcept
+    : db_(other.db_),
+      client_(std::exchange(other.client_, nullptr)),
+      collection_(std::move(other.collection_)),
+      name_(std::move(other.name_)) {}
+
+namespace {
+
+std::vector<Bson> drain(mongoc_cursor_t* raw, std::string_view context) {
+    CursorPtr cursor(raw);
+    std::vector<Bson> out;
+    const bson_t* doc = nullptr;
+    while (mongoc_cursor_next(cursor.get(), &doc)) out.push_back(Bson::copy_of(doc));
+    bson_error_t error;
+    if (mongoc_cursor_error(cursor.get(), &error)) throw_db_error(error, context);
+    return out;
+}
+
+std::int64_t reply_count(const ScopedReply& reply, const char* key) {
+    return BsonView(reply.get()).get_int64(key).value_or(0);
+}
+
+}  // namespace
+
+std::optional<Bson> Collection::find_one(const Bson& filter, const Bson* opts) {
+    Bson limited = opts != nullptr ? Bson::copy_of(opts->get()) : Bson();
+    if (!BsonView(limited.get()).has("limit")) BSON_APPEND_INT64(limited.get(), "limit", 1);
+    auto docs = drain(
+        mongoc_collection_find_with_opts(collection_.get(), filter.get(), limited.get(), nullptr),
+        "find_one " + name_);
+    if (docs.empty()) return std::nullopt;
+    return std::move(docs.front());
+}
+
+std::vector<Bson> Collection::find(const Bson& filter, const Bson* opts) {
+    return drain(mongoc_collection_find_with_opts(collection_.get(), filter.get(),
+                                                  opts != nullptr ? opts->get() : nullptr, nullptr),
+                 "find " + name_);
+}
+
+std::int64_t Collection::count(const Bson& filter) {
+    ScopedReply reply;
+    bson_error_t error;
+    const std::int64_t n = mongoc_collection_count_documents(collection_.get(), filter.get(),
+                                                             nullptr, nullptr, reply.out(), &error);
+    if (n < 0) throw_db_error(error, "count " + name_);
+    return n;
+}
+
+std::vector<Bson> Collection::aggregate(const Bson& pipeline) {
+    return drain(mongoc_collection_aggregate(collection_.get(), MONGOC_QUERY_NONE, pipeline.get(),
+                                             nullptr, nullptr),
+                 "aggregate " + name_);
+}
+
+void Collection::insert_one(const Bson& doc) {
+    ScopedReply reply;
+    bson_error_t error;
+    if (!mongoc_collection_insert_one(collection_.get(), doc.get(), nullptr, reply.out(), &error)) {
+        throw_db_error(error, "insert_one " + name_);
+    }
+}
+
+UpdateResult Collection::update_one(const Bson& filter, const Bson& update, const Bson* opts) {
+    ScopedReply reply;
+    bson_error_t error;
+    if (!mongoc_collection_update_one(collection_.get(), filter.get(), update.get(),
+                                      opts != nullptr ? opts->get() : nullptr, reply.out(),
+                                      &error)) {
+        throw_db_error(error, "update_one " + name_);
+    }
+    UpdateResult result;
+    result.matched = reply_count(reply, "matchedCount");
+    result.modified = reply_count(reply, "modifiedCount");
+    result.upserted_id = BsonView(reply.get()).get_oid("upsertedId");
+    return result;
+}
+
+std::int64_t Collection::delete_one(const Bson& filter) {
+    ScopedReply reply;
+    bson_error_t error;
+    if (!mongoc_collection_delete_one(collection_.get(), filter.get(), nullptr, reply.out(),
+                                      &error)) {
+        throw_db_error(error, "delete_one " + name_);
+    }
+    return reply_count(reply, "deletedCount");
+}
+
+std::int64_t Collection::delete_many(const Bson& filter) {
+    ScopedReply reply;
+    bson_error_t error;
+    if (!mongoc_collection_delete_many(collection_.get(), filter.get(), nullptr, reply.out(),
+                                       &error)) {
+        throw_db_error(error, "delete_many " + name_);
+    }
+    return reply_count(reply, "deletedCount");
+}
+
+void Collection::create_indexes(const std::vector<IndexSpec>& indexes) {
+    // createIndexes as a plain command: FerretDB accepts only key, name and unique, which is
+    // also all that MongoDB needs for these indexes.
+    Bson command;
+    BSON_APPEND_UTF8(command.get(), "createIndexes", name_.c_str());
+    bson_t array;
+    BSON_APPEND_ARRAY_BEGIN(command.get(), "indexes", &array);
+    int i = 0;
+    for (const IndexSpec& spec : indexes) {
+        const std::string key = std::to_string(i++);
+        bson_t index;
+        BSON_APPEND_DOCUMENT_BEGIN(&array, key.c_str(), &index);
+        BSON_APPEND_DOCUMENT(&index, "key", spec.keys.get());
+        BSON_APPEND_UTF8(&index, "name", spec.name.c_str());
+        if (spec.unique) BSON_APPEND_BOOL(&index, "unique", true);
+        bson_append_document_end(&array, &index);
+    }
+    bson_append_array_end(command.get(), &array);
+    ScopedReply reply;
+    bson_error_t error;
+    if (!mongoc_collection_write_command_with_opts(collection_.get(), command.get(), nullptr,
+                                                   reply.out(), &error)) {
+        throw_db_error(error, "createIndexes " + name_);
+    }
+}
+
+// --- DocumentLocks, Db ------------------------------------------------------------------------
+
+std::unique_lock<std::mutex> DocumentLocks::lock(std::string_view collection,
+                                                 const bson_oid_t& id) {
+    const std::string_view id_bytes(reinterpret_cast<const char*>(id.bytes), sizeof id.bytes);
+    const std::size_t hash =
+        std::hash<std::string_view>{}(collection) * 31U + std::hash<std::string_view>{}(id_bytes);
+    return std::unique_lock<std::mutex>(stripes_[hash % stripes_.size()]);
+}
+
+DriverLifetime::DriverLifetime() { mongoc_init(); }
+DriverLifetime::~DriverLifetime() { mongoc_cleanup(); }
+
+Db::Db(const DbOptions& options) : database_(options.database) {
+    bson_error_t error;
+    uri_.reset(mongoc_uri_new_with_error(options.uri.c_str(), &error));
+    if (!uri_) throw std::invalid_argument(std::string("invalid MongoDB URI: ") + error.message);
+    // Bounded waits so a dead database turns into a quick 503, never a hung request. Options
+    // the operator put in the URI win.
+    auto set_default = [&](const char* name, int value) {
+        if (mongoc_uri_get_option_as_int32(uri_.get(), name, -1) == -1) {
+            mongoc_uri_set_option_as_int32(uri_.get(), name, value);
+        }
+    };
+    set_default(MONGOC_URI_SERVERSELECTIONTIMEOUTMS, options.server_selection_timeout_ms);
+    set_default(MONGOC_URI_SOCKETTIMEOUTMS, options.socket_timeout_ms);
+    set_default(MONGOC_URI_CONNECTTIMEOUTMS, options.connect_timeout_ms);
+    pool_.reset(mongoc_client_pool_new(uri_.get()));
+    if (!pool_) throw std::invalid_argument("cannot create a MongoDB client pool from the URI");
+    mongoc_client_pool_set_error_api(pool_.get(), MONGOC_ERROR_API_VERSION_2);
+    mongoc_client_pool_set_appname(pool_.get(), "flaskcart");
+    mongoc_client_pool_max_size(pool_.get(), static_cast<std::uint32_t>(options.max_pool_size));
+}
+
+mongoc_client_t* Db::pop_client() { return mongoc_client_pool_pop(pool_.get()); }
+void Db::push_client(mongoc_client_t* client) noexcept { mongoc_client_pool_push(pool_.get(), client); }
+
+Collection Db::collection(const std::string& name) { return Collection(*this, pop_client(), name); }
+
+bool Db::ping() {
+    mongoc_client_t* client = pop_client();
+    Bson command(BCON_NEW("ping", BCON_INT32(1)));
+    ScopedReply reply;
+    bson_error_t error;
+    const bool ok =
+        mongoc_client_command_simple(client, "admin", command.get(), nullptr, reply.out(), &error);
+    push_client(client);
+    if (!ok) spdlog::debug("database ping failed: {}", error.message);
+    return ok;
+}
+
+void Db::drop_database() {
+    mongoc_client_t* client = pop_client();
+    DatabasePtr database(mongoc_client_get_database(client, database_.c_str()));
+    bson_error_t error;
+    const bool ok = mongoc_database_drop(database.get(), &error);
+    database.reset();
+    push_client(client);
+    if (!ok && error.code != 26) throw_db_error(error, "dropDatabase " + database_);
+}
+
+bool Db::update_if(const std::string& collection, const bson_oid_t& id, const Bson& condition,
+                   const Bson& update) {
+    Bson filter;
+    BSON_APPEND_OID(filter.get(), "_id", &id);
+    bson_concat(filter.get(), condition.get());
+    auto guard = locks_.lock(collection, id);
+    return this->collection(collection).update_one(filter, update).matched > 0;
+}
+
+UpdateResult Db::update_by_id(const std::string& collection, const bson_oid_t& id,
+                              const Bson& update) {
+    Bson filter;
+    BSON_APPEND_OID(filter.get(), "_id", &id);
+    auto guard = locks_.lock(collection, id);
+    return this->collection(collection).update_one(filter, update);
+}
+
+}  // namespace flaskcart::db

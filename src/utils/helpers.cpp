@@ -1,0 +1,242 @@
+#include "utils/helpers.hpp"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+#include <ctime>
+
+namespace flaskcart::helpers {
+
+std::optional<std::int64_t> parse_price(const boost::json::value& value, std::string& error) {
+    double amount = 0;
+    if (value.is_int64()) {
+        amount = static_cast<double>(value.as_int64());
+    } else if (value.is_uint64()) {
+        amount = static_cast<double>(value.as_uint64());
+    } else if (value.is_double()) {
+        amount = value.as_double();
+    } else {
+        error = "must be a number";
+        return std::nullopt;
+    }
+    if (!std::isfinite(amount) || amount <= 0) {
+        error = "must be a number greater than 0";
+        return std::nullopt;
+    }
+    if (amount > static_cast<double>(kMaxPriceCents) / 100.0) {
+        error = "must be at most " + format_cents(kMaxPriceCents);
+        return std::nullopt;
+    }
+    const double scaled = amount * 100.0;
+    const double cents = std::round(scaled);
+    if (std::fabs(scaled - cents) > 1e-6 * std::max(1.0, cents)) {
+        error = "must have at most two decimal places";
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>(cents);
+}
+
+boost::json::value cents_to_json(std::int64_t cents) {
+    if (cents % 100 == 0) return boost::json::value(cents / 100);
+    return boost::json::value(static_cast<double>(cents) / 100.0);
+}
+
+std::string format_cents(std::int64_t cents) {
+    const bool negative = cents < 0;
+    const std::int64_t magnitude = negative ? -cents : cents;
+    std::string out = std::to_string(magnitude / 100) + ".";
+    const std::int64_t fraction = magnitude % 100;
+    if (fraction < 10) out += '0';
+    out += std::to_string(fraction);
+    return negative ? "-" + out : out;
+}
+
+std::string iso8601_utc(std::int64_t epoch_ms) {
+    const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char buffer[32];
+    const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+    char millis[8];
+    std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(epoch_ms % 1000));
+    return std::string(buffer, n) + millis;
+}
+
+std::size_t utf8_length(std::string_view text) {
+    std::size_t count = 0;
+    for (unsigned char c : text) count += (c & 0xC0) != 0x80 ? 1 : 0;
+    return count;
+}
+
+std::string trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(first, last - first + 1));
+}
+
+std::string to_lower_ascii(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool is_valid_email(std::string_view email) {
+    // Deliberately simple (the only real test is a delivered mail): one @, a non-empty local
+    // part, a dotted domain of letters, digits and hyphens, no spaces.
+    if (email.size() < 3 || email.size() > 254) return false;
+    const auto at = email.find('@');
+    if (at == std::string_view::npos || at == 0 || at > 64 || email.find('@', at + 1) != std::string_view::npos) {
+        return false;
+    }
+    const std::string_view local = email.substr(0, at);
+    const std::string_view domain = email.substr(at + 1);
+    for (unsigned char c : local) {
+        if (c <= ' ' || c >= 0x7F || c == '"' || c == '(' || c == ')' || c == ',' || c == ':' ||
+            c == ';' || c == '<' || c == '>' || c == '[' || c == ']' || c == '\\') {
+            return false;
+        }
+    }
+    if (local.front() == '.' || local.back() == '.') return false;
+    if (domain.empty() || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+        domain.back() == '.' || domain.find("..") != std::string_view::npos) {
+        return false;
+    }
+    for (unsigned char c : domain) {
+        if (!std::isalnum(c) && c != '-' && c != '.') return false;
+    }
+    return true;
+}
+
+std::string escape_regex(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() * 2);
+    for (char c : text) {
+        if (std::string_view("\\^$.|?*+()[]{}-/").find(c) != std::string_view::npos) out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+// --- FieldReader ------------------------------------------------------------------------------
+
+FieldReader::FieldReader(const boost::json::object& body,
+                         std::initializer_list<std::string_view> allowed)
+    : body_(body) {
+    for (const auto& entry : body_) {
+        bool known = false;
+        for (std::string_view name : allowed) known = known || entry.key() == name;
+        if (!known) add_error(std::string(entry.key()), "is not a recognised field");
+    }
+}
+
+bool FieldReader::has(std::string_view name) const { return body_.contains(name); }
+
+void FieldReader::add_error(std::string field, std::string message) {
+    errors_.emplace_back(std::move(field), std::move(message));
+}
+
+std::optional<std::string> FieldReader::string(std::string_view name, bool required,
+                                               std::size_t min_length, std::size_t max_length) {
+    const auto* value = body_.if_contains(name);
+    if (value == nullptr || value->is_null()) {
+        if (required) add_error(std::string(name), "is required");
+        return std::nullopt;
+    }
+    if (!value->is_string()) {
+        add_error(std::string(name), "must be a string");
+        return std::nullopt;
+    }
+    std::string text = trim(value->as_string());
+    for (unsigned char c : text) {
+        if (c < 0x20 && c != '\n' && c != '\t') {
+            add_error(std::string(name), "must not contain control characters");
+            return std::nullopt;
+        }
+    }
+    const std::size_t length = utf8_length(text);
+    if (length < min_length || length > max_length) {
+        add_error(std::string(name), "must be " + std::to_string(min_length) + ".." +
+                                         std::to_string(max_length) + " characters");
+        return std::nullopt;
+    }
+    return text;
+}
+
+std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool required,
+                                                 std::int64_t min, std::int64_t max) {
+    const auto* value = body_.if_contains(name);
+    if (value == nullptr || value->is_null()) {
+        if (required) add_error(std::string(name), "is required");
+        return std::nullopt;
+    }
+    std::optional<std::int64_t> number;
+    if (value->is_int64()) number = value->as_int64();
+    if (value->is_uint64() && value->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+        number = static_cast<std::int64_t>(value->as_uint64());
+    }
+    if (!number || *number < min || *number > max) {
+        add_error(std::string(name), "must be an integer from " + std::to_string(min) + " to " +
+                                         std::to_string(max));
+        return std::nullopt;
+    }
+    return number;
+}
+
+std::optional<std::int64_t> FieldReader::price(std::string_view name, bool required) {
+    const auto* value = body_.if_contains(name);
+    if (value == nullptr || value->is_null()) {
+        if (required) add_error(std::string(name), "is required");
+        return std::nullopt;
+    }
+    std::string error;
+    auto cents = parse_price(*value, error);
+    if (!cents) add_error(std::string(name), error);
+    return cents;
+}
+
+std::optional<std::string> FieldReader::email(std::string_view name, bool required) {
+    auto text = string(name, required, 3, 254);
+    if (!text) return std::nullopt;
+    if (!is_valid_email(*text)) {
+        add_error(std::string(name), "must be a valid email address");
+        return std::nullopt;
+    }
+    return to_lower_ascii(*text);
+}
+
+void FieldReader::finish() const {
+    if (!errors_.empty()) throw http::ApiError::validation(errors_);
+}
+
+std::optional<std::int64_t> parse_int(std::string_view text) {
+    std::int64_t value = 0;
+    const auto* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+    return value;
+}
+
+Page parse_page(const std::optional<std::string>& page, const std::optional<std::string>& limit,
+                http::FieldErrors& errors, std::int64_t max_limit) {
+    Page out;
+    if (page) {
+        auto n = parse_int(*page);
+        if (!n || *n < 1 || *n > 1'000'000) {
+            errors.emplace_back("page", "must be an integer from 1 to 1000000");
+        } else {
+            out.page = *n;
+        }
+    }
+    if (limit) {
+        auto n = parse_int(*limit);
+        if (!n || *n < 1 || *n > max_limit) {
+            errors.emplace_back("limit", "must be an integer from 1 to " + std::to_string(max_limit));
+        } else {
+            out.limit = *n;
+        }
+    }
+    return out;
+}
+
+}  // namespace flaskcart::helpers
