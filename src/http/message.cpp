@@ -1,6 +1,7 @@
 #include "http/message.hpp"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -12,10 +13,59 @@ std::optional<std::string_view> Request::header(const std::string& lower_name) c
     return std::string_view(it->second);
 }
 
+namespace {
+
+// Boost.JSON 1.81 prints doubles in scientific form (60.07 → "6.007E1"). Prices are doubles on
+// the wire, so responses are written here with the shortest round-trip decimal form instead.
+void write_json(const boost::json::value& value, std::string& out) {
+    switch (value.kind()) {
+        case boost::json::kind::double_: {
+            char buffer[64];
+            auto result = std::to_chars(buffer, buffer + sizeof buffer, value.get_double());
+            out.append(buffer, result.ptr);
+            break;
+        }
+        case boost::json::kind::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : value.get_array()) {
+                if (!first) out += ',';
+                first = false;
+                write_json(item, out);
+            }
+            out += ']';
+            break;
+        }
+        case boost::json::kind::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& entry : value.get_object()) {
+                if (!first) out += ',';
+                first = false;
+                out += boost::json::serialize(boost::json::string(entry.key()));
+                out += ':';
+                write_json(entry.value(), out);
+            }
+            out += '}';
+            break;
+        }
+        default:
+            out += boost::json::serialize(value);
+    }
+}
+
+}  // namespace
+
+std::string to_json_text(const boost::json::value& value) {
+    std::string out;
+    write_json(value, out);
+    return out;
+}
+
 Response Response::json(int status, const boost::json::value& body) {
     Response response;
     response.status = status;
-    response.body = boost::json::serialize(body);
+    response.body = to_json_text(body);
     return response;
 }
 

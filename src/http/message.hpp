@@ -36,6 +36,9 @@ struct Response {
     static Response problem(const ApiError& error, const std::string& instance);
 };
 
+// JSON text with doubles in plain decimal form (19.99, not 1.999E1).
+std::string to_json_text(const boost::json::value& value);
+
 // Splits a request target into path and decoded query parameters; false when malformed.
 bool parse_target(std::string_view target, Request& out);
 

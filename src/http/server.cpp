@@ -152,15 +152,15 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
                                                    "the request headers are too large"));
             break;
         }
-        if (ec) {
-            co_await send_error_and_close(ApiError::bad_request("malformed HTTP request"));
-            break;
-        }
-        // Refuse an oversized body from its declared length, without reading it.
-        const auto declared = parser.content_length();
-        if (declared && *declared > options_.max_body_bytes) {
+        // Beast checks a declared Content-Length against the body limit while parsing the
+        // header, so an oversized body is refused here without reading any of it.
+        if (ec == bhttp::error::body_limit) {
             co_await send_error_and_close(ApiError::payload_too_large(
                 "the request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes"));
+            break;
+        }
+        if (ec) {
+            co_await send_error_and_close(ApiError::bad_request("malformed HTTP request"));
             break;
         }
         if (!parser.is_done()) {
@@ -169,8 +169,7 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
                                        asio::redirect_error(asio::use_awaitable, ec));
             if (ec == bhttp::error::body_limit) {
                 co_await send_error_and_close(ApiError::payload_too_large(
-                    "the request body exceeds " + std::to_string(options_.max_body_bytes) +
-                    " bytes"));
+                    "the request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes"));
                 break;
             }
             if (ec) break;

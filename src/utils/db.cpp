@@ -309,7 +309,12 @@ void Collection::create_indexes(const std::vector<IndexSpec>& indexes) {
         const std::string key = std::to_string(i++);
         bson_t index;
         BSON_APPEND_DOCUMENT_BEGIN(&array, key.c_str(), &index);
-        BSON_APPEND_DOCUMENT(&index, "key", spec.keys.get());
+        bson_t keys;
+        BSON_APPEND_DOCUMENT_BEGIN(&index, "key", &keys);
+        for (const auto& [field, direction] : spec.keys) {
+            BSON_APPEND_INT32(&keys, field.c_str(), direction);
+        }
+        bson_append_document_end(&index, &keys);
         BSON_APPEND_UTF8(&index, "name", spec.name.c_str());
         if (spec.unique) BSON_APPEND_BOOL(&index, "unique", true);
         bson_append_document_end(&array, &index);
@@ -333,7 +338,35 @@ std::unique_lock<std::mutex> DocumentLocks::lock(std::string_view collection,
     return std::unique_lock<std::mutex>(stripes_[hash % stripes_.size()]);
 }
 
-DriverLifetime::DriverLifetime() { mongoc_init(); }
+namespace {
+
+// Routes the driver's own log lines into spdlog, so they share the format and the level filter.
+void log_driver_message(mongoc_log_level_t level, const char* domain, const char* message,
+                        void*) {
+    switch (level) {
+        case MONGOC_LOG_LEVEL_ERROR:
+        case MONGOC_LOG_LEVEL_CRITICAL:
+            spdlog::error("mongoc {}: {}", domain, message);
+            break;
+        case MONGOC_LOG_LEVEL_WARNING:
+            spdlog::warn("mongoc {}: {}", domain, message);
+            break;
+        case MONGOC_LOG_LEVEL_MESSAGE:
+        case MONGOC_LOG_LEVEL_INFO:
+            spdlog::debug("mongoc {}: {}", domain, message);
+            break;
+        default:
+            spdlog::trace("mongoc {}: {}", domain, message);
+            break;
+    }
+}
+
+}  // namespace
+
+DriverLifetime::DriverLifetime() {
+    mongoc_log_set_handler(&log_driver_message, nullptr);
+    mongoc_init();
+}
 DriverLifetime::~DriverLifetime() { mongoc_cleanup(); }
 
 Db::Db(const DbOptions& options) : database_(options.database) {

@@ -128,7 +128,7 @@ struct UpdateResult {
 
 struct IndexSpec {
     std::string name;
-    Bson keys;
+    std::vector<std::pair<std::string, int>> keys;  // field → 1 or -1, in order
     bool unique = false;
 };
 

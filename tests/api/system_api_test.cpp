@@ -1,0 +1,197 @@
+// The HTTP core and operational endpoints, through the real binary.
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json.hpp>
+#include <csignal>
+#include <future>
+#include <thread>
+
+#include "support/database.hpp"
+#include "support/http_client.hpp"
+#include "support/service.hpp"
+
+namespace flaskcart::testing {
+namespace {
+
+namespace asio = boost::asio;
+
+TEST(SystemApi, HealthReadyAndOpenApi) {
+    Service service;
+    HttpClient client(service.port());
+    auto health = client.get("/health");
+    EXPECT_EQ(health.status, 200);
+    EXPECT_EQ(health.json().at("status"), "ok");
+    EXPECT_FALSE(health.header("x-request-id").empty());
+    auto ready = client.get("/ready");
+    EXPECT_EQ(ready.status, 200);
+    auto openapi = client.get("/openapi.json");
+    EXPECT_EQ(openapi.status, 200);
+    EXPECT_EQ(std::string(openapi.json().at("openapi").as_string()).substr(0, 2), "3.");
+}
+
+TEST(SystemApi, EchoesASafeRequestIdAndReplacesAnUnsafeOne) {
+    Service service;
+    HttpClient client(service.port());
+    auto echoed = client.request("GET", "/health", {}, {{"X-Request-Id", "abc-123"}});
+    EXPECT_EQ(echoed.header("x-request-id"), "abc-123");
+    auto replaced = client.request("GET", "/health", {}, {{"X-Request-Id", "bad id\" <x>"}});
+    EXPECT_NE(replaced.header("x-request-id"), "bad id\" <x>");
+    EXPECT_EQ(replaced.header("x-request-id").size(), 16U);
+}
+
+TEST(SystemApi, ErrorsAreProblemJson) {
+    Service service;
+    HttpClient client(service.port());
+    auto unknown = client.get("/no/such/path");
+    EXPECT_EQ(unknown.status, 404);
+    EXPECT_EQ(unknown.header("content-type"), "application/problem+json");
+    EXPECT_EQ(unknown.json().at("status"), 404);
+
+    auto wrong_method = client.request("DELETE", "/health");
+    EXPECT_EQ(wrong_method.status, 405);
+    EXPECT_EQ(wrong_method.header("allow"), "GET, HEAD");
+    EXPECT_EQ(wrong_method.header("content-type"), "application/problem+json");
+
+    auto malformed = client.request("POST", "/register", "{\"name\": ");
+    EXPECT_EQ(malformed.status, 400);
+    EXPECT_EQ(malformed.header("content-type"), "application/problem+json");
+    auto not_object = client.request("POST", "/register", "[1,2,3]");
+    EXPECT_EQ(not_object.status, 400);
+    auto wrong_type = client.request("POST", "/register", "{}", {}, "text/plain");
+    EXPECT_EQ(wrong_type.status, 415);
+}
+
+TEST(SystemApi, OversizedBodyIs413WithoutReadingIt) {
+    Service service({.extra_args = {"--max-body-bytes=2048", "--max-image-bytes=2048"}});
+    HttpClient client(service.port());
+    // Declares 10 MiB but sends only the headers: the answer must come without the body.
+    const std::string reply = client.raw(
+        "POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 10485760\r\n\r\n");
+    EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0U) << reply;
+    EXPECT_NE(reply.find("application/problem+json"), std::string::npos);
+
+    auto big = client.request("POST", "/register", std::string(4096, ' ') + "{}");
+    EXPECT_EQ(big.status, 413);
+    // Chunked bodies are limited too.
+    const std::string chunked = client.raw(
+        "POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n1000\r\n" + std::string(4096, 'a') + "\r\n0\r\n\r\n");
+    EXPECT_EQ(chunked.rfind("HTTP/1.1 413", 0), 0U) << chunked;
+}
+
+TEST(SystemApi, MalformedHttpIs400) {
+    Service service;
+    HttpClient client(service.port());
+    const std::string reply = client.raw("THIS IS NOT HTTP\r\n\r\n");
+    EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0U) << reply;
+}
+
+TEST(SystemApi, ReadyFollowsTheDatabaseAndRecoversWithoutRestart) {
+    FerretDbServer database;
+    database.start();
+    Service service({.mongodb_uri = database.uri(),
+                     .database = unique_database_name(),
+                     .extra_args = {}});
+    HttpClient client(service.port());
+    EXPECT_EQ(client.get("/ready").status, 200);
+
+    database.stop();
+    auto down = client.get("/ready");
+    EXPECT_EQ(down.status, 503);
+    EXPECT_EQ(down.header("content-type"), "application/problem+json");
+    EXPECT_FALSE(down.header("retry-after").empty());
+    EXPECT_EQ(client.get("/health").status, 200);
+
+    database.start();
+    int status = 0;
+    for (int i = 0; i < 60 && status != 200; ++i) {
+        status = client.get("/ready").status;
+        if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    EXPECT_EQ(status, 200);
+    EXPECT_TRUE(service.process().is_running());
+}
+
+TEST(SystemApi, StartsWithTheDatabaseDownAndAnswers503) {
+    const int dead_port = find_free_port();
+    Service service({.mongodb_uri = "mongodb://127.0.0.1:" + std::to_string(dead_port) + "/",
+                     .database = unique_database_name()});
+    HttpClient client(service.port());
+    EXPECT_EQ(client.get("/health").status, 200);
+    auto ready = client.get("/ready");
+    EXPECT_EQ(ready.status, 503);
+    auto products = client.get("/products");
+    EXPECT_EQ(products.status, 503);
+    EXPECT_EQ(products.header("content-type"), "application/problem+json");
+    EXPECT_EQ(products.body.find("mongoc"), std::string::npos);
+}
+
+TEST(SystemApi, SigtermLetsARequestBeingSentComplete) {
+    Service service;
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
+    const std::string body = R"({"email": "nobody@example.com", "password": "wrong-password"})";
+    const std::string head = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    asio::write(socket, asio::buffer(head + body.substr(0, 10)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    service.process().send_signal(SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    asio::write(socket, asio::buffer(body.substr(10)));
+    std::string reply;
+    boost::system::error_code ec;
+    char buffer[4096];
+    for (;;) {
+        const std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+        reply.append(buffer, n);
+        if (ec) break;
+    }
+    EXPECT_EQ(reply.rfind("HTTP/1.1 401", 0), 0U) << reply;
+    EXPECT_EQ(service.process().wait_for_exit(std::chrono::seconds(20)), 0);
+}
+
+TEST(SystemApi, IdleKeepAliveConnectionsDoNotDelayShutdown) {
+    Service service;
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
+    asio::write(socket, asio::buffer(std::string("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")));
+    char buffer[1024];
+    socket.read_some(asio::buffer(buffer));
+    const auto started = std::chrono::steady_clock::now();
+    service.process().send_signal(SIGTERM);
+    EXPECT_EQ(service.process().wait_for_exit(std::chrono::seconds(20)), 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST(SystemApi, SaturatedWorkerPoolAnswers503AtOnce) {
+    // One worker, one request in flight: a /ready against a dead database holds the worker for
+    // the server-selection timeout, so the next request finds the pool saturated.
+    const int dead_port = find_free_port();
+    Service service({.mongodb_uri = "mongodb://127.0.0.1:" + std::to_string(dead_port) +
+                                    "/?serverSelectionTimeoutMS=3000",
+                     .database = unique_database_name(),
+                     .extra_args = {"--workers=1", "--max-in-flight=1"}});
+    HttpClient client(service.port());
+    auto slow = std::async(std::launch::async, [&] { return client.get("/ready"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const auto started = std::chrono::steady_clock::now();
+    auto busy = client.get("/health");
+    const auto waited = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(busy.status, 503);
+    EXPECT_EQ(busy.header("retry-after"), "1");
+    EXPECT_EQ(busy.header("content-type"), "application/problem+json");
+    EXPECT_LT(waited, std::chrono::milliseconds(2000));
+    EXPECT_EQ(slow.get().status, 503);
+    EXPECT_EQ(client.get("/health").status, 200);
+}
+
+}  // namespace
+}  // namespace flaskcart::testing

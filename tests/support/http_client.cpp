@@ -1,0 +1,106 @@
+#include "support/http_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+namespace flaskcart::testing {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+boost::json::value HttpResponse::json() const { return boost::json::parse(body); }
+
+std::string HttpResponse::header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+}
+
+Headers bearer(const std::string& token) {
+    if (token.empty()) return {};
+    return {{"Authorization", "Bearer " + token}};
+}
+
+HttpResponse HttpClient::request(const std::string& method, const std::string& target,
+                                 const std::string& body, const Headers& headers,
+                                 const std::string& content_type) const {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(60));
+    stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                           static_cast<unsigned short>(port_)));
+    bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+    req.method_string(method);
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.keep_alive(false);
+    for (const auto& [name, value] : headers) req.set(name, value);
+    if (!body.empty()) {
+        if (!content_type.empty()) req.set(bhttp::field::content_type, content_type);
+        req.body() = body;
+    }
+    req.prepare_payload();
+    bhttp::write(stream, req);
+
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    if (method == "HEAD") parser.skip(true);
+    bhttp::read(stream, buffer, parser);
+    auto& res = parser.get();
+    HttpResponse out;
+    out.status = static_cast<int>(res.result_int());
+    for (const auto& field : res) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out.headers[name] = std::string(field.value());
+    }
+    out.body = std::move(res.body());
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    return out;
+}
+
+HttpResponse HttpClient::get(const std::string& target, const std::string& token) const {
+    return request("GET", target, {}, bearer(token));
+}
+
+HttpResponse HttpClient::post(const std::string& target, const boost::json::value& body,
+                              const std::string& token, const Headers& headers) const {
+    Headers all = bearer(token);
+    all.insert(all.end(), headers.begin(), headers.end());
+    return request("POST", target, boost::json::serialize(body), all);
+}
+
+HttpResponse HttpClient::put(const std::string& target, const boost::json::value& body,
+                             const std::string& token) const {
+    return request("PUT", target, boost::json::serialize(body), bearer(token));
+}
+
+HttpResponse HttpClient::del(const std::string& target, const std::string& token) const {
+    return request("DELETE", target, {}, bearer(token));
+}
+
+std::string HttpClient::raw(const std::string& bytes) const {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                           static_cast<unsigned short>(port_)));
+    asio::write(socket, asio::buffer(bytes));
+    std::string out;
+    beast::error_code ec;
+    char buffer[4096];
+    for (;;) {
+        const std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+        out.append(buffer, n);
+        if (ec) break;
+    }
+    return out;
+}
+
+}  // namespace flaskcart::testing
