@@ -8,9 +8,12 @@
 #include <boost/json.hpp>
 #include <iostream>
 
+#include "commands.hpp"
 #include "http/server.hpp"
+#include "models/user_model.hpp"
 #include "openapi_document.hpp"
 #include "routes/routes.hpp"
+#include "services/auth_service.hpp"
 
 namespace flaskcart {
 
@@ -18,7 +21,12 @@ namespace asio = boost::asio;
 
 // Everything built on the database handle, in dependency order.
 struct App::Components {
-    explicit Components(db::Db&, const Config&) {}
+    Components(db::Db& db, const Config& config)
+        : users(db), revoked_tokens(db), auth(config, users, revoked_tokens) {}
+
+    models::UserStore users;
+    models::RevokedTokenStore revoked_tokens;
+    services::AuthService auth;
 };
 
 namespace {
@@ -80,17 +88,26 @@ App::App(Config config)
 
 App::~App() { workers_.join(); }
 
+models::UserStore& App::users() noexcept { return components_->users; }
+services::AuthService& App::auth() noexcept { return components_->auth; }
+
 void App::register_routes() {
     routes::register_system_routes(router_, db_, kOpenApiDocument);
+    routes::register_user_routes(router_, components_->users, components_->auth);
 }
 
-void App::ensure_indexes() {}
+void App::ensure_indexes() {
+    models::UserStore::ensure_indexes(db_);
+}
 
 void App::run_maintenance_once() {
     if (!indexes_ready_) {
         ensure_indexes();
         indexes_ready_ = true;
         spdlog::info("database indexes are in place");
+    }
+    if (const auto purged = components_->revoked_tokens.purge_expired(db::now_ms()); purged > 0) {
+        spdlog::info("purged {} expired token revocations", purged);
     }
 }
 
@@ -159,6 +176,7 @@ int run_command(const Config& config) {
         case Command::kServe:
             return app.run();
         case Command::kCreateAdmin:
+            return create_admin(config, app);
         case Command::kSeedDemo:
             break;
     }

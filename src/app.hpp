@@ -15,8 +15,11 @@
 
 namespace flaskcart {
 
-namespace http {
-class Server;
+namespace models {
+class UserStore;
+}
+namespace services {
+class AuthService;
 }
 
 class App {
@@ -30,6 +33,8 @@ public:
     int run();
 
     db::Db& db() noexcept { return db_; }
+    models::UserStore& users() noexcept;
+    services::AuthService& auth() noexcept;
     const http::Router& router() const noexcept { return router_; }
     // Creates the indexes every store declares; safe to repeat. Throws db::DbError.
     void ensure_indexes();

@@ -26,6 +26,8 @@ struct Config;
 namespace routes {
 
 void register_system_routes(http::Router& router, db::Db& db, std::string_view openapi_json);
+void register_user_routes(http::Router& router, models::UserStore& users,
+                          services::AuthService& auth);
 
 }  // namespace routes
 }  // namespace flaskcart

@@ -1,0 +1,226 @@
+// Module 1: users and authentication (the assignment's user_routes.py).
+#include <boost/json.hpp>
+
+#include "http/context.hpp"
+#include "models/user_model.hpp"
+#include "routes/routes.hpp"
+#include "services/auth_service.hpp"
+#include "utils/helpers.hpp"
+
+namespace flaskcart::routes {
+
+namespace {
+
+using http::ApiError;
+using http::RequestContext;
+using http::Response;
+
+constexpr std::size_t kMinPassword = 8;
+constexpr std::size_t kMaxPassword = 128;
+
+boost::json::object user_json(const models::User& user) {
+    return {{"_id", user.id},
+            {"name", user.name},
+            {"email", user.email},
+            {"phone", user.phone},
+            {"address", user.address},
+            {"role", user.role},
+            {"created_at", helpers::iso8601_utc(user.created_at_ms)},
+            {"updated_at", helpers::iso8601_utc(user.updated_at_ms)}};
+}
+
+// Passwords are taken as given (not trimmed): spaces may be part of them.
+std::optional<std::string> read_password(const boost::json::object& body, std::string_view name,
+                                         bool required, helpers::FieldReader& fields) {
+    const auto* value = body.if_contains(name);
+    if (value == nullptr || value->is_null()) {
+        if (required) fields.add_error(std::string(name), "is required");
+        return std::nullopt;
+    }
+    if (!value->is_string()) {
+        fields.add_error(std::string(name), "must be a string");
+        return std::nullopt;
+    }
+    std::string password(value->as_string());
+    const std::size_t length = helpers::utf8_length(password);
+    if (length < kMinPassword || length > kMaxPassword || password.find('\0') != std::string::npos) {
+        fields.add_error(std::string(name), "must be 8..128 characters");
+        return std::nullopt;
+    }
+    return password;
+}
+
+ApiError invalid_credentials() {
+    // One answer for an unknown email and a wrong password: no account enumeration.
+    return ApiError(401, "invalid-credentials", "Unauthorized", "invalid email or password");
+}
+
+void throw_if_throttled(services::LoginThrottle& throttle, const std::string& key) {
+    if (const int wait = throttle.retry_after(key); wait > 0) {
+        throw ApiError::too_many_requests(wait, "too many failed sign-ins; try again later");
+    }
+}
+
+class UserHandlers {
+public:
+    UserHandlers(models::UserStore& users, services::AuthService& auth)
+        : users_(users), auth_(auth) {}
+
+    Response register_user(RequestContext& ctx) {
+        const auto body = ctx.json_body();
+        helpers::FieldReader fields(body, {"name", "email", "password", "phone", "address"});
+        auto name = fields.string("name", true, 1, 100);
+        auto email = fields.email("email", true);
+        auto password = read_password(body, "password", true, fields);
+        auto phone = fields.string("phone", false, 0, 32);
+        auto address = fields.string("address", false, 0, 500);
+        fields.finish();
+
+        models::NewUser user;
+        user.name = *name;
+        user.email = *email;
+        user.password_hash = auth_.hash_password(*password);
+        user.phone = phone.value_or("");
+        user.address = address.value_or("");
+        auto created = users_.create(user);
+        if (!created) {
+            throw ApiError::conflict("an account with this email already exists",
+                                     {{"email", "is already registered"}});
+        }
+        Response response = Response::json(201, user_json(*created));
+        response.headers.emplace_back("Location", "/users/" + created->id);
+        return response;
+    }
+
+    Response login(RequestContext& ctx) {
+        const auto body = ctx.json_body();
+        helpers::FieldReader fields(body, {"email", "password"});
+        auto email = fields.string("email", true, 1, 254);
+        auto password = read_password(body, "password", true, fields);
+        fields.finish();
+        const std::string email_key = helpers::to_lower_ascii(*email);
+        const std::string& address_key = ctx.request().remote_address;
+        throw_if_throttled(auth_.email_throttle(), email_key);
+        throw_if_throttled(auth_.address_throttle(), address_key);
+
+        auto user = users_.find_by_email(email_key);
+        bool ok = false;
+        if (user) {
+            ok = auth_.verify_password(user->password_hash, *password);
+        } else {
+            auth_.burn_verification_time(*password);
+        }
+        if (!ok) {
+            auth_.email_throttle().record_failure(email_key);
+            auth_.address_throttle().record_failure(address_key);
+            throw invalid_credentials();
+        }
+        auth_.email_throttle().reset(email_key);
+        auto token = auth_.issue_token(user->id, user->role);
+        return Response::json(200, {{"token", token.token},
+                                    {"token_type", "Bearer"},
+                                    {"expires_in", token.expires_in},
+                                    {"user", user_json(*user)}});
+    }
+
+    Response logout(RequestContext& ctx) {
+        auth_.revoke(auth_.require_user(ctx));
+        return Response::no_content();
+    }
+
+    Response get_profile(RequestContext& ctx) {
+        const auto principal = auth_.require_user(ctx);
+        auto user = users_.find_by_id(principal.user_id);
+        if (!user) throw ApiError::not_found("user");
+        return Response::json(200, user_json(*user));
+    }
+
+    Response update_profile(RequestContext& ctx) {
+        const auto principal = auth_.require_user(ctx);
+        const auto body = ctx.json_body();
+        helpers::FieldReader fields(body,
+                                    {"name", "phone", "address", "password", "current_password"});
+        models::ProfileChanges changes;
+        changes.name = fields.string("name", false, 1, 100);
+        changes.phone = fields.string("phone", false, 0, 32);
+        changes.address = fields.string("address", false, 0, 500);
+        auto password = read_password(body, "password", false, fields);
+        std::optional<std::string> current;
+        if (password) {
+            current = read_password(body, "current_password", true, fields);
+        } else if (fields.has("current_password")) {
+            fields.add_error("current_password", "is only used together with password");
+        }
+        fields.finish();
+        if (password) {
+            auto user = users_.find_by_id(principal.user_id);
+            if (!user) throw ApiError::not_found("user");
+            if (!auth_.verify_password(user->password_hash, *current)) {
+                throw ApiError::validation("current_password", "does not match");
+            }
+            changes.password_hash = auth_.hash_password(*password);
+        }
+        auto updated = users_.update_profile(principal.user_id, changes);
+        if (!updated) throw ApiError::not_found("user");
+        return Response::json(200, user_json(*updated));
+    }
+
+    Response get_user(RequestContext& ctx) {
+        const std::string& id = ctx.path_param("id");
+        auth_.require_self_or_admin(ctx, id);
+        auto user = users_.find_by_id(id);
+        if (!user) throw ApiError::not_found("user");
+        return Response::json(200, user_json(*user));
+    }
+
+    Response list_users(RequestContext& ctx) {
+        auth_.require_admin(ctx);
+        http::FieldErrors errors;
+        const auto page = helpers::parse_page(ctx.query_param("page"), ctx.query_param("limit"), errors);
+        if (!errors.empty()) throw ApiError::validation(errors);
+        boost::json::array items;
+        for (const auto& user : users_.list(page.skip(), page.limit)) items.push_back(user_json(user));
+        return Response::json(200, {{"items", std::move(items)},
+                                    {"page", page.page},
+                                    {"limit", page.limit},
+                                    {"total", users_.count()}});
+    }
+
+    Response set_role(RequestContext& ctx) {
+        auth_.require_admin(ctx);
+        const auto body = ctx.json_body();
+        helpers::FieldReader fields(body, {"role"});
+        auto role = fields.string("role", true, 1, 20);
+        if (role && *role != models::kRoleCustomer && *role != models::kRoleAdmin) {
+            fields.add_error("role", "must be customer or admin");
+        }
+        fields.finish();
+        auto user = users_.set_role(ctx.path_param("id"), *role);
+        if (!user) throw ApiError::not_found("user");
+        return Response::json(200, user_json(*user));
+    }
+
+private:
+    models::UserStore& users_;
+    services::AuthService& auth_;
+};
+
+}  // namespace
+
+void register_user_routes(http::Router& router, models::UserStore& users,
+                          services::AuthService& auth) {
+    auto handlers = std::make_shared<UserHandlers>(users, auth);
+    auto bind = [handlers](Response (UserHandlers::*method)(RequestContext&)) {
+        return [handlers, method](RequestContext& ctx) { return ((*handlers).*method)(ctx); };
+    };
+    router.add("POST", "/register", bind(&UserHandlers::register_user));
+    router.add("POST", "/login", bind(&UserHandlers::login));
+    router.add("POST", "/logout", bind(&UserHandlers::logout));
+    router.add("GET", "/profile", bind(&UserHandlers::get_profile));
+    router.add("PUT", "/profile", bind(&UserHandlers::update_profile));
+    router.add("GET", "/users", bind(&UserHandlers::list_users));
+    router.add("GET", "/users/{id}", bind(&UserHandlers::get_user));
+    router.add("PUT", "/users/{id}/role", bind(&UserHandlers::set_role));
+}
+
+}  // namespace flaskcart::routes

@@ -1,0 +1,93 @@
+#pragma once
+// Authentication and authorization: password hashing (argon2id), JWT issue/verify (HS256,
+// pinned), token revocation shared through the database, and the failed-login limiter.
+// Thread-safe: one instance is shared by all workers.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <semaphore>
+#include <string>
+
+#include "config.hpp"
+#include "http/context.hpp"
+
+namespace flaskcart::models {
+class UserStore;
+class RevokedTokenStore;
+struct User;
+}  // namespace flaskcart::models
+
+namespace flaskcart::services {
+
+struct IssuedToken {
+    std::string token;
+    std::int64_t expires_in = 0;
+};
+
+// Counts failed logins per key in a sliding window. Per instance (documented in the README).
+class LoginThrottle {
+public:
+    LoginThrottle(int max_failures, std::chrono::seconds window);
+    // Seconds until `key` may try again, or 0 when it may try now.
+    int retry_after(const std::string& key);
+    void record_failure(const std::string& key);
+    void reset(const std::string& key);
+
+private:
+    struct Entry {
+        int failures = 0;
+        std::chrono::steady_clock::time_point window_start;
+        std::chrono::steady_clock::time_point locked_until;
+    };
+    int max_failures_;
+    std::chrono::seconds window_;
+    std::mutex mutex_;
+    std::map<std::string, Entry> entries_;
+};
+
+class AuthService {
+public:
+    AuthService(const Config& config, models::UserStore& users, models::RevokedTokenStore& revoked);
+    ~AuthService();
+
+    // argon2id with the configured cost; at most max_concurrent_hashes run at once (others
+    // wait up to a few seconds, then 503) so a login flood cannot starve other routes.
+    std::string hash_password(const std::string& password);
+    bool verify_password(const std::string& hash, const std::string& password);
+    // Spends the same time as a real verification, for unknown emails.
+    void burn_verification_time(const std::string& password);
+
+    IssuedToken issue_token(const std::string& user_id, const std::string& role);
+
+    // The caller from `Authorization: Bearer`, or 401 (WWW-Authenticate: Bearer). Refuses
+    // revoked tokens and tokens of deleted users. Sets ctx.principal.
+    http::Principal require_user(http::RequestContext& ctx);
+    // require_user() plus the *current* role in the database must be admin (else 403).
+    http::Principal require_admin(http::RequestContext& ctx);
+    // Admin, or the user whose id is `user_id` (else 403).
+    http::Principal require_self_or_admin(http::RequestContext& ctx, const std::string& user_id);
+
+    void revoke(const http::Principal& principal);
+
+    LoginThrottle& email_throttle() noexcept { return email_throttle_; }
+    LoginThrottle& address_throttle() noexcept { return address_throttle_; }
+
+private:
+    http::Principal verify_token(const std::string& token);
+    class HashPermit;
+
+    const Config& config_;
+    models::UserStore& users_;
+    models::RevokedTokenStore& revoked_;
+    std::string secret_;
+    std::string dummy_hash_;
+    std::counting_semaphore<256> hash_slots_;
+    LoginThrottle email_throttle_;
+    LoginThrottle address_throttle_;
+};
+
+}  // namespace flaskcart::services
