@@ -126,10 +126,12 @@ TEST(SystemApi, StartsWithTheDatabaseDownAndAnswers503) {
     EXPECT_EQ(client.get("/health").status, 200);
     auto ready = client.get("/ready");
     EXPECT_EQ(ready.status, 503);
-    auto products = client.get("/products");
-    EXPECT_EQ(products.status, 503);
-    EXPECT_EQ(products.header("content-type"), "application/problem+json");
-    EXPECT_EQ(products.body.find("mongoc"), std::string::npos);
+    auto login = client.post("/login", {{"email", "a@example.com"}, {"password", "whatever-1"}});
+    EXPECT_EQ(login.status, 503);
+    EXPECT_EQ(login.header("content-type"), "application/problem+json");
+    EXPECT_FALSE(login.header("retry-after").empty());
+    EXPECT_EQ(login.body.find("mongoc"), std::string::npos);
+    EXPECT_EQ(login.body.find("127.0.0.1"), std::string::npos);
 }
 
 TEST(SystemApi, SigtermLetsARequestBeingSentComplete) {
