@@ -10,10 +10,14 @@
 
 #include "commands.hpp"
 #include "http/server.hpp"
+#include "models/category_model.hpp"
+#include "models/image_model.hpp"
+#include "models/product_model.hpp"
 #include "models/user_model.hpp"
 #include "openapi_document.hpp"
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
+#include "services/catalog_seed.hpp"
 
 namespace flaskcart {
 
@@ -22,11 +26,19 @@ namespace asio = boost::asio;
 // Everything built on the database handle, in dependency order.
 struct App::Components {
     Components(db::Db& db, const Config& config)
-        : users(db), revoked_tokens(db), auth(config, users, revoked_tokens) {}
+        : users(db),
+          revoked_tokens(db),
+          auth(config, users, revoked_tokens),
+          categories(db),
+          products(db),
+          images(db) {}
 
     models::UserStore users;
     models::RevokedTokenStore revoked_tokens;
     services::AuthService auth;
+    models::CategoryStore categories;
+    models::ProductStore products;
+    models::ImageStore images;
 };
 
 namespace {
@@ -94,10 +106,16 @@ services::AuthService& App::auth() noexcept { return components_->auth; }
 void App::register_routes() {
     routes::register_system_routes(router_, db_, kOpenApiDocument);
     routes::register_user_routes(router_, components_->users, components_->auth);
+    routes::register_category_routes(router_, components_->categories, components_->products,
+                                     components_->auth);
+    routes::register_product_routes(router_, components_->products, components_->categories,
+                                    components_->images, components_->auth, config_);
 }
 
 void App::ensure_indexes() {
     models::UserStore::ensure_indexes(db_);
+    models::CategoryStore::ensure_indexes(db_);
+    models::ProductStore::ensure_indexes(db_);
 }
 
 void App::run_maintenance_once() {
@@ -178,7 +196,7 @@ int run_command(const Config& config) {
         case Command::kCreateAdmin:
             return create_admin(config, app);
         case Command::kSeedDemo:
-            break;
+            return services::seed_demo_catalog(app.db(), config.seed_products);
     }
     return 0;
 }

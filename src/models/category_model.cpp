@@ -1,0 +1,166 @@
+#include "models/category_model.hpp"
+
+#include <stdexcept>
+
+#include "utils/db.hpp"
+#include "utils/helpers.hpp"
+
+namespace flaskcart::models {
+
+namespace {
+
+constexpr const char* kCollection = "categories";
+
+std::optional<Category> category_from_bson(db::BsonView doc) {
+    auto id = doc.get_oid("_id");
+    auto name = doc.get_string("name");
+    if (!id || !name) return std::nullopt;
+    Category category;
+    category.id = db::oid_to_string(*id);
+    category.name = *name;
+    category.description = doc.get_string("description").value_or("");
+    category.created_at_ms = doc.get_date_ms("created_at").value_or(0);
+    category.updated_at_ms = doc.get_date_ms("updated_at").value_or(category.created_at_ms);
+    return category;
+}
+
+Category checked(const db::Bson& doc) {
+    auto category = category_from_bson(doc.view());
+    if (!category) throw std::runtime_error("malformed category: " + doc.view().to_debug_json());
+    return *category;
+}
+
+db::Bson document_for(const bson_oid_t& id, const Category& category) {
+    db::Bson doc;
+    BSON_APPEND_OID(doc.get(), "_id", &id);
+    BSON_APPEND_UTF8(doc.get(), "name", category.name.c_str());
+    BSON_APPEND_UTF8(doc.get(), "name_key", category_name_key(category.name).c_str());
+    BSON_APPEND_UTF8(doc.get(), "description", category.description.c_str());
+    BSON_APPEND_DATE_TIME(doc.get(), "created_at", category.created_at_ms);
+    BSON_APPEND_DATE_TIME(doc.get(), "updated_at", category.updated_at_ms);
+    return doc;
+}
+
+}  // namespace
+
+std::string category_name_key(std::string_view name) {
+    std::string key;
+    bool pending_space = false;
+    for (char c : helpers::trim(name)) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            pending_space = true;
+            continue;
+        }
+        if (pending_space) key += ' ';
+        pending_space = false;
+        key += c;
+    }
+    return helpers::to_lower_ascii(key);
+}
+
+// name_key_1 (unique): duplicate detection on create and rename, and find_by_name (seed).
+// GET /categories sorts by name_key over that same index.
+void CategoryStore::ensure_indexes(db::Db& db) {
+    db.collection(kCollection).create_indexes({{"name_key_1", {{"name_key", 1}}, true}});
+}
+
+std::optional<Category> CategoryStore::create(const std::string& name,
+                                              const std::string& description) {
+    const bson_oid_t id = db::new_oid();
+    const std::int64_t now = db::now_ms();
+    Category category{.id = db::oid_to_string(id),
+                      .name = name,
+                      .description = description,
+                      .created_at_ms = now,
+                      .updated_at_ms = now};
+    try {
+        db_.collection(kCollection).insert_one(document_for(id, category));
+    } catch (const db::DbError& error) {
+        if (error.kind() == db::DbErrorKind::kDuplicateKey) return std::nullopt;
+        throw;
+    }
+    return category;
+}
+
+std::optional<Category> CategoryStore::find_by_id(std::string_view id) {
+    const auto oid = db::parse_oid(id);
+    if (!oid) return std::nullopt;
+    db::Bson filter;
+    BSON_APPEND_OID(filter.get(), "_id", &*oid);
+    auto doc = db_.collection(kCollection).find_one(filter);
+    if (!doc) return std::nullopt;
+    return checked(*doc);
+}
+
+std::optional<Category> CategoryStore::find_by_name(std::string_view name) {
+    db::Bson filter;
+    BSON_APPEND_UTF8(filter.get(), "name_key", category_name_key(name).c_str());
+    auto doc = db_.collection(kCollection).find_one(filter);
+    if (!doc) return std::nullopt;
+    return checked(*doc);
+}
+
+bool CategoryStore::exists(std::string_view id) { return find_by_id(id).has_value(); }
+
+std::vector<Category> CategoryStore::list() {
+    db::Bson opts(BCON_NEW("sort", "{", "name_key", BCON_INT32(1), "}"));
+    std::vector<Category> out;
+    for (const db::Bson& doc : db_.collection(kCollection).find(db::Bson(), &opts)) {
+        out.push_back(checked(doc));
+    }
+    return out;
+}
+
+CategoryWrite CategoryStore::update(std::string_view id, const CategoryChanges& changes) {
+    const auto oid = db::parse_oid(id);
+    if (!oid) return CategoryWrite::kNotFound;
+    if (changes.name) {
+        // FerretDB reports a unique violation caused by $set as a generic InternalError
+        // (code 1), not 11000, so a taken name is looked up first and again after a failure.
+        auto holder = find_by_name(*changes.name);
+        if (holder && holder->id != id) return CategoryWrite::kDuplicateName;
+    }
+    db::Bson update;
+    bson_t set;
+    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
+    if (changes.name) {
+        BSON_APPEND_UTF8(&set, "name", changes.name->c_str());
+        BSON_APPEND_UTF8(&set, "name_key", category_name_key(*changes.name).c_str());
+    }
+    if (changes.description) BSON_APPEND_UTF8(&set, "description", changes.description->c_str());
+    BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
+    bson_append_document_end(update.get(), &set);
+    try {
+        if (db_.update_by_id(kCollection, *oid, update).matched == 0) {
+            return CategoryWrite::kNotFound;
+        }
+    } catch (const db::DbError& error) {
+        if (error.is_unavailable() || !changes.name) throw;
+        auto holder = find_by_name(*changes.name);
+        if (holder && holder->id != id) return CategoryWrite::kDuplicateName;
+        throw;
+    }
+    return CategoryWrite::kDone;
+}
+
+bool CategoryStore::remove(std::string_view id) {
+    const auto oid = db::parse_oid(id);
+    if (!oid) return false;
+    db::Bson filter;
+    BSON_APPEND_OID(filter.get(), "_id", &*oid);
+    return db_.collection(kCollection).delete_one(filter) > 0;
+}
+
+bool CategoryStore::restore(const Category& category) {
+    const auto oid = db::parse_oid(category.id);
+    if (!oid) return false;
+    try {
+        db_.collection(kCollection).insert_one(document_for(*oid, category));
+    } catch (const db::DbError& error) {
+        if (error.kind() == db::DbErrorKind::kDuplicateKey) return false;
+        throw;
+    }
+    return true;
+}
+
+}  // namespace flaskcart::models

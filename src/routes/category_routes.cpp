@@ -1,0 +1,147 @@
+// Categories: public reads with product counts; admin-only writes.
+#include <boost/json.hpp>
+
+#include "http/context.hpp"
+#include "models/category_model.hpp"
+#include "models/product_model.hpp"
+#include "routes/routes.hpp"
+#include "services/auth_service.hpp"
+#include "utils/helpers.hpp"
+
+namespace flaskcart::routes {
+
+namespace {
+
+using http::ApiError;
+using http::RequestContext;
+using http::Response;
+
+boost::json::object category_json(const models::Category& category, std::int64_t product_count) {
+    return {{"_id", category.id},
+            {"name", category.name},
+            {"description", category.description},
+            {"product_count", product_count},
+            {"created_at", helpers::iso8601_utc(category.created_at_ms)},
+            {"updated_at", helpers::iso8601_utc(category.updated_at_ms)}};
+}
+
+ApiError name_taken() {
+    return ApiError::conflict("a category with this name already exists",
+                              {{"name", "is already taken"}});
+}
+
+class CategoryHandlers {
+public:
+    CategoryHandlers(models::CategoryStore& categories, models::ProductStore& products,
+                     services::AuthService& auth)
+        : categories_(categories), products_(products), auth_(auth) {}
+
+    Response create(RequestContext& ctx) {
+        auth_.require_admin(ctx);
+        const auto body = ctx.json_body();
+        helpers::FieldReader fields(body, {"name", "description"});
+        auto name = fields.string("name", true, 1, models::kMaxCategoryNameLength);
+        auto description =
+            fields.string("description", false, 0, models::kMaxCategoryDescriptionLength);
+        fields.finish();
+        auto category = categories_.create(*name, description.value_or(""));
+        if (!category) throw name_taken();
+        Response response = Response::json(201, category_json(*category, 0));
+        response.headers.emplace_back("Location", "/categories/" + category->id);
+        return response;
+    }
+
+    Response list(RequestContext&) {
+        const auto counts = products_.count_by_category();
+        boost::json::array items;
+        for (const auto& category : categories_.list()) {
+            const auto it = counts.find(category.id);
+            items.push_back(category_json(category, it == counts.end() ? 0 : it->second));
+        }
+        return Response::json(200, {{"items", std::move(items)}});
+    }
+
+    Response get(RequestContext& ctx) {
+        const std::string& id = ctx.path_param("id");
+        auto category = categories_.find_by_id(id);
+        if (!category) throw ApiError::not_found("category");
+        return Response::json(200, category_json(*category, products_.count_in_category(id)));
+    }
+
+    Response update(RequestContext& ctx) {
+        auth_.require_admin(ctx);
+        const std::string& id = ctx.path_param("id");
+        if (!categories_.exists(id)) throw ApiError::not_found("category");
+        const auto body = ctx.json_body();
+        helpers::FieldReader fields(body, {"name", "description"});
+        models::CategoryChanges changes;
+        if (const auto* name = body.if_contains("name"); name != nullptr && name->is_null()) {
+            fields.add_error("name", "must not be null");
+        }
+        changes.name = fields.string("name", false, 1, models::kMaxCategoryNameLength);
+        changes.description =
+            fields.string("description", false, 0, models::kMaxCategoryDescriptionLength);
+        if (const auto* text = body.if_contains("description"); text && text->is_null()) {
+            changes.description = "";
+        }
+        fields.finish();
+        if (!changes.name && !changes.description) {
+            throw ApiError::validation("body", "must contain at least one field to change");
+        }
+        switch (categories_.update(id, changes)) {
+            case models::CategoryWrite::kNotFound:
+                throw ApiError::not_found("category");
+            case models::CategoryWrite::kDuplicateName:
+                throw name_taken();
+            case models::CategoryWrite::kDone:
+                break;
+        }
+        auto category = categories_.find_by_id(id);
+        if (!category) throw ApiError::not_found("category");
+        return Response::json(200, category_json(*category, products_.count_in_category(id)));
+    }
+
+    Response remove(RequestContext& ctx) {
+        auth_.require_admin(ctx);
+        const std::string& id = ctx.path_param("id");
+        auto category = categories_.find_by_id(id);
+        if (!category) throw ApiError::not_found("category");
+        throw_if_in_use(id);
+        if (!categories_.remove(id)) throw ApiError::not_found("category");
+        // No transactions: a product created between the check and the delete may still have
+        // claimed the category. Look again and put the category back if one did.
+        if (products_.count_in_category(id) > 0 && categories_.restore(*category)) {
+            throw_if_in_use(id);
+        }
+        return Response::no_content();
+    }
+
+private:
+    void throw_if_in_use(const std::string& id) {
+        if (const std::int64_t n = products_.count_in_category(id); n > 0) {
+            throw ApiError::conflict("the category is still used by " + std::to_string(n) +
+                                     (n == 1 ? " product" : " products"));
+        }
+    }
+
+    models::CategoryStore& categories_;
+    models::ProductStore& products_;
+    services::AuthService& auth_;
+};
+
+}  // namespace
+
+void register_category_routes(http::Router& router, models::CategoryStore& categories,
+                              models::ProductStore& products, services::AuthService& auth) {
+    auto handlers = std::make_shared<CategoryHandlers>(categories, products, auth);
+    const auto bind = [handlers](Response (CategoryHandlers::*method)(RequestContext&)) {
+        return [handlers, method](RequestContext& ctx) { return ((*handlers).*method)(ctx); };
+    };
+    router.add("POST", "/categories", bind(&CategoryHandlers::create));
+    router.add("GET", "/categories", bind(&CategoryHandlers::list));
+    router.add("GET", "/categories/{id}", bind(&CategoryHandlers::get));
+    router.add("PUT", "/categories/{id}", bind(&CategoryHandlers::update));
+    router.add("DELETE", "/categories/{id}", bind(&CategoryHandlers::remove));
+}
+
+}  // namespace flaskcart::routes

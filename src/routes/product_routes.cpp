@@ -1,0 +1,243 @@
+// Products: public reads with search, filters and pagination; admin-only writes; product images.
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+
+#include "config.hpp"
+#include "http/context.hpp"
+#include "models/category_model.hpp"
+#include "models/image_model.hpp"
+#include "models/product_model.hpp"
+#include "routes/routes.hpp"
+#include "services/auth_service.hpp"
+#include "utils/helpers.hpp"
+
+namespace flaskcart::routes {
+
+namespace {
+
+using http::ApiError;
+using http::RequestContext;
+using http::Response;
+
+constexpr std::size_t kMaxUrlLength = 2048;
+
+std::string image_path(const std::string& product_id) {
+    return "/products/" + product_id + "/image";
+}
+
+bool is_web_url(const std::string& text) {
+    auto parsed = boost::urls::parse_uri(text);
+    if (!parsed) return false;
+    const auto scheme = parsed->scheme_id();
+    return (scheme == boost::urls::scheme::http || scheme == boost::urls::scheme::https) &&
+           parsed->has_authority() && !parsed->host().empty();
+}
+
+// The media type without parameters, lower-cased ("Image/PNG; x=y" → "image/png").
+std::string media_type(std::string_view content_type) {
+    return helpers::to_lower_ascii(helpers::trim(content_type.substr(0, content_type.find(';'))));
+}
+
+// Reads a create (all required fields) or a partial update. A JSON null clears the optional
+// fields (description, category, image_url) and is refused for the others.
+models::ProductChanges read_product(const boost::json::object& body, bool is_create,
+                                    models::CategoryStore& categories) {
+    helpers::FieldReader reader(body,
+                                {"name", "description", "price", "category", "stock", "image_url"});
+    const auto is_null = [&body](std::string_view name) {
+        const auto* value = body.if_contains(name);
+        return value != nullptr && value->is_null();
+    };
+    if (!is_create) {
+        for (std::string_view name : {"name", "price", "stock"}) {
+            if (is_null(name)) reader.add_error(std::string(name), "must not be null");
+        }
+    }
+    models::ProductChanges changes;
+    changes.name = reader.string("name", is_create, 1, models::kMaxProductNameLength);
+    changes.description = reader.string("description", false, 0, models::kMaxDescriptionLength);
+    if (is_null("description")) changes.description = "";
+    changes.price_cents = reader.price("price", is_create);
+    changes.stock = reader.integer("stock", is_create, 0, models::kMaxStock);
+
+    if (const auto* category = body.if_contains("category")) {
+        if (category->is_null()) {
+            changes.category_id = "";
+        } else if (category->is_string() && categories.exists(category->as_string())) {
+            changes.category_id = std::string(category->as_string());
+        } else {
+            reader.add_error("category", "no such category");
+        }
+    }
+    if (is_null("image_url")) {
+        changes.image_url = "";
+    } else if (auto url = reader.string("image_url", false, 1, kMaxUrlLength)) {
+        if (is_web_url(*url)) {
+            changes.image_url = std::move(url);
+        } else {
+            reader.add_error("image_url", "must be an http or https URL");
+        }
+    }
+    reader.finish();
+    if (!is_create && changes.is_empty()) {
+        throw ApiError::validation("body", "must contain at least one field to change");
+    }
+    return changes;
+}
+
+boost::json::object product_json(const models::Product& product) {
+    boost::json::object out;
+    out["_id"] = product.id;
+    out["name"] = product.name;
+    out["description"] = product.description;
+    out["price"] = helpers::cents_to_json(product.price_cents);
+    out["category"] = product.category_id.empty() ? boost::json::value(nullptr)
+                                                  : boost::json::value(product.category_id);
+    out["stock"] = product.stock;
+    out["image_url"] = product.image_url.empty() ? boost::json::value(nullptr)
+                                                 : boost::json::value(product.image_url);
+    out["created_at"] = helpers::iso8601_utc(product.created_at_ms);
+    out["updated_at"] = helpers::iso8601_utc(product.updated_at_ms);
+    return out;
+}
+
+class ProductHandlers {
+public:
+    ProductHandlers(models::ProductStore& products, models::CategoryStore& categories,
+                    models::ImageStore& images, services::AuthService& auth,
+                    std::size_t max_image_bytes)
+        : products_(products),
+          categories_(categories),
+          images_(images),
+          auth_(auth),
+          max_image_bytes_(max_image_bytes) {}
+
+    Response create(RequestContext& ctx) {
+        auth_.require_admin(ctx);
+        const auto changes = read_product(ctx.json_body(), true, categories_);
+        const models::Product product = products_.create({
+            .name = *changes.name,
+            .description = changes.description.value_or(""),
+            .price_cents = *changes.price_cents,
+            .category_id = changes.category_id.value_or(""),
+            .stock = *changes.stock,
+            .image_url = changes.image_url.value_or(""),
+        });
+        Response response = Response::json(201, product_json(product));
+        response.headers.emplace_back("Location", "/products/" + product.id);
+        return response;
+    }
+
+    Response list(RequestContext& ctx) {
+        http::FieldErrors errors;
+        const models::ProductQuery query = models::parse_product_query(ctx.request().query, errors);
+        if (!errors.empty()) throw ApiError::validation(std::move(errors));
+        const models::ProductPage page = products_.list(query);
+        boost::json::array items;
+        items.reserve(page.items.size());
+        for (const auto& product : page.items) items.push_back(product_json(product));
+        return Response::json(200, {{"items", std::move(items)},
+                                    {"page", query.page},
+                                    {"limit", query.limit},
+                                    {"total", page.total}});
+    }
+
+    Response get(RequestContext& ctx) {
+        auto product = products_.find_by_id(ctx.path_param("id"));
+        if (!product) throw ApiError::not_found("product");
+        return Response::json(200, product_json(*product));
+    }
+
+    Response update(RequestContext& ctx) {
+        auth_.require_admin(ctx);
+        const std::string& id = ctx.path_param("id");
+        if (!products_.find_by_id(id)) throw ApiError::not_found("product");
+        const auto changes = read_product(ctx.json_body(), false, categories_);
+        auto product = products_.update(id, changes);
+        if (!product) throw ApiError::not_found("product");
+        return Response::json(200, product_json(*product));
+    }
+
+    Response remove(RequestContext& ctx) {
+        auth_.require_admin(ctx);
+        if (!products_.remove(ctx.path_param("id")).deleted) throw ApiError::not_found("product");
+        return Response::no_content();
+    }
+
+    Response upload_image(RequestContext& ctx) {
+        auth_.require_admin(ctx);
+        const std::string& id = ctx.path_param("id");
+        if (!products_.find_by_id(id)) throw ApiError::not_found("product");
+        const std::string& body = ctx.request().body;
+        if (body.size() > max_image_bytes_) {
+            throw ApiError::payload_too_large("an image may be at most " +
+                                              std::to_string(max_image_bytes_) + " bytes");
+        }
+        const std::string declared = media_type(ctx.header("content-type").value_or(""));
+        if (declared != "image/jpeg" && declared != "image/png" && declared != "image/webp") {
+            throw ApiError::unsupported_media_type(
+                "send the image as image/jpeg, image/png or image/webp");
+        }
+        const auto detected = models::detect_image_type(body);
+        if (!detected || *detected != declared) {
+            throw ApiError::unsupported_media_type("the body is not a " + declared + " image");
+        }
+        images_.put(id, declared, body);
+        // The product may have been deleted since the check above; then the image goes too.
+        if (!products_.set_image_url(id, image_path(id))) {
+            images_.remove(id);
+            throw ApiError::not_found("product");
+        }
+        auto product = products_.find_by_id(id);
+        if (!product) throw ApiError::not_found("product");
+        return Response::json(200, product_json(*product));
+    }
+
+    Response get_image(RequestContext& ctx) {
+        auto image = images_.find(ctx.path_param("id"));
+        if (!image) throw ApiError::not_found("image");
+        Response response;
+        response.headers.emplace_back("ETag", image->etag());
+        // The URL stays the same when the image is replaced: caches keep a copy but revalidate
+        // each time, which costs a 304 without the bytes.
+        response.headers.emplace_back("Cache-Control", "public, no-cache");
+        response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+        const auto if_none_match = ctx.header("if-none-match");
+        if (if_none_match && models::if_none_match_matches(*if_none_match, image->etag())) {
+            response.status = 304;
+            response.content_type.clear();
+            return response;
+        }
+        response.content_type = image->content_type;
+        response.body = std::move(image->data);
+        return response;
+    }
+
+private:
+    models::ProductStore& products_;
+    models::CategoryStore& categories_;
+    models::ImageStore& images_;
+    services::AuthService& auth_;
+    std::size_t max_image_bytes_;
+};
+
+}  // namespace
+
+void register_product_routes(http::Router& router, models::ProductStore& products,
+                             models::CategoryStore& categories, models::ImageStore& images,
+                             services::AuthService& auth, const Config& config) {
+    auto handlers = std::make_shared<ProductHandlers>(products, categories, images, auth,
+                                                      config.max_image_bytes);
+    const auto bind = [handlers](Response (ProductHandlers::*method)(RequestContext&)) {
+        return [handlers, method](RequestContext& ctx) { return ((*handlers).*method)(ctx); };
+    };
+    router.add("POST", "/products", bind(&ProductHandlers::create));
+    router.add("GET", "/products", bind(&ProductHandlers::list));
+    router.add("GET", "/products/{id}", bind(&ProductHandlers::get));
+    router.add("PUT", "/products/{id}", bind(&ProductHandlers::update));
+    router.add("DELETE", "/products/{id}", bind(&ProductHandlers::remove));
+    router.add("POST", "/products/{id}/image", bind(&ProductHandlers::upload_image));
+    router.add("GET", "/products/{id}/image", bind(&ProductHandlers::get_image));
+}
+
+}  // namespace flaskcart::routes
