@@ -10,13 +10,18 @@
 
 #include "commands.hpp"
 #include "http/server.hpp"
+#include "models/cart_model.hpp"
 #include "models/category_model.hpp"
 #include "models/image_model.hpp"
+#include "models/inventory_model.hpp"
+#include "models/order_model.hpp"
 #include "models/product_model.hpp"
 #include "models/user_model.hpp"
 #include "openapi_document.hpp"
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
+#include "services/cart_service.hpp"
+#include "services/checkout_service.hpp"
 #include "services/catalog_seed.hpp"
 
 namespace flaskcart {
@@ -31,7 +36,12 @@ struct App::Components {
           auth(config, users, revoked_tokens),
           categories(db),
           products(db),
-          images(db) {}
+          images(db),
+          cart(db),
+          orders(db),
+          ledger(db),
+          cart_service(cart, products),
+          checkout(config, products, cart, orders, ledger) {}
 
     models::UserStore users;
     models::RevokedTokenStore revoked_tokens;
@@ -39,6 +49,11 @@ struct App::Components {
     models::CategoryStore categories;
     models::ProductStore products;
     models::ImageStore images;
+    models::CartStore cart;
+    models::OrderStore orders;
+    models::ProductStockLedger ledger;
+    services::CartService cart_service;
+    services::CheckoutService checkout;
 };
 
 namespace {
@@ -110,12 +125,17 @@ void App::register_routes() {
                                      components_->auth);
     routes::register_product_routes(router_, components_->products, components_->categories,
                                     components_->images, components_->auth, config_);
+    routes::register_cart_routes(router_, components_->cart_service, components_->auth);
+    routes::register_order_routes(router_, components_->checkout, components_->orders,
+                                  components_->auth);
 }
 
 void App::ensure_indexes() {
     models::UserStore::ensure_indexes(db_);
     models::CategoryStore::ensure_indexes(db_);
     models::ProductStore::ensure_indexes(db_);
+    models::CartStore::ensure_indexes(db_);
+    models::OrderStore::ensure_indexes(db_);
 }
 
 void App::run_maintenance_once() {
@@ -126,6 +146,16 @@ void App::run_maintenance_once() {
     }
     if (const auto purged = components_->revoked_tokens.purge_expired(db::now_ms()); purged > 0) {
         spdlog::info("purged {} expired token revocations", purged);
+    }
+    const auto report = components_->checkout.recover(db::now_ms());
+    if (report.orders_failed + report.orders_cleaned + report.holds_committed +
+            report.cancellations_restocked + report.returns_forgotten >
+        0) {
+        spdlog::info(
+            "checkout recovery: {} abandoned checkouts failed, {} failed orders released, {} "
+            "holds committed, {} cancellations restocked, {} return markers dropped",
+            report.orders_failed, report.orders_cleaned, report.holds_committed,
+            report.cancellations_restocked, report.returns_forgotten);
     }
 }
 

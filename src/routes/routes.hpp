@@ -1,6 +1,7 @@
 #pragma once
 // One register_<module>_routes() per module; app.cpp calls them explicitly, in order.
 
+#include <memory>
 #include <string_view>
 
 #include "http/router.hpp"
@@ -11,6 +12,7 @@ class Db;
 }
 namespace services {
 class AuthService;
+class CartService;
 class CheckoutService;
 }  // namespace services
 namespace models {
@@ -33,6 +35,17 @@ void register_category_routes(http::Router& router, models::CategoryStore& categ
 void register_product_routes(http::Router& router, models::ProductStore& products,
                              models::CategoryStore& categories, models::ImageStore& images,
                              services::AuthService& auth, const Config& config);
+void register_cart_routes(http::Router& router, services::CartService& cart,
+                          services::AuthService& auth);
+void register_order_routes(http::Router& router, services::CheckoutService& checkout,
+                           models::OrderStore& orders, services::AuthService& auth);
+
+// Adapts a member function of a handlers object (shared by its routes) to a Handler.
+template <typename Handlers>
+http::Handler bind_handler(const std::shared_ptr<Handlers>& handlers,
+                           http::Response (Handlers::*method)(http::RequestContext&)) {
+    return [handlers, method](http::RequestContext& ctx) { return ((*handlers).*method)(ctx); };
+}
 
 }  // namespace routes
 }  // namespace flaskcart

@@ -210,8 +210,8 @@ private:
 void register_user_routes(http::Router& router, models::UserStore& users,
                           services::AuthService& auth) {
     auto handlers = std::make_shared<UserHandlers>(users, auth);
-    auto bind = [handlers](Response (UserHandlers::*method)(RequestContext&)) {
-        return [handlers, method](RequestContext& ctx) { return ((*handlers).*method)(ctx); };
+    auto bind = [&handlers](Response (UserHandlers::*method)(RequestContext&)) {
+        return bind_handler(handlers, method);
     };
     router.add("POST", "/register", bind(&UserHandlers::register_user));
     router.add("POST", "/login", bind(&UserHandlers::login));

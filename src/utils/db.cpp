@@ -298,18 +298,17 @@ std::int64_t Collection::delete_many(const Bson& filter) {
 }
 
 void Collection::create_indexes(const std::vector<IndexSpec>& indexes) {
-    // createIndexes as a plain command: FerretDB accepts only key, name and unique, which is
-    // also all that MongoDB needs for these indexes.
-    Bson command;
-    BSON_APPEND_UTF8(command.get(), "createIndexes", name_.c_str());
-    bson_t array;
-    BSON_APPEND_ARRAY_BEGIN(command.get(), "indexes", &array);
-    int i = 0;
+    // One createIndexes command per index, with only key, name and unique (all FerretDB
+    // accepts, and all these indexes need). FerretDB v1.24 drops the connection (a panic in
+    // its handler) when one command re-creates several indexes that already exist.
     for (const IndexSpec& spec : indexes) {
-        const std::string key = std::to_string(i++);
+        Bson command;
+        BSON_APPEND_UTF8(command.get(), "createIndexes", name_.c_str());
+        bson_t array;
         bson_t index;
-        BSON_APPEND_DOCUMENT_BEGIN(&array, key.c_str(), &index);
         bson_t keys;
+        BSON_APPEND_ARRAY_BEGIN(command.get(), "indexes", &array);
+        BSON_APPEND_DOCUMENT_BEGIN(&array, "0", &index);
         BSON_APPEND_DOCUMENT_BEGIN(&index, "key", &keys);
         for (const auto& [field, direction] : spec.keys) {
             BSON_APPEND_INT32(&keys, field.c_str(), direction);
@@ -318,13 +317,13 @@ void Collection::create_indexes(const std::vector<IndexSpec>& indexes) {
         BSON_APPEND_UTF8(&index, "name", spec.name.c_str());
         if (spec.unique) BSON_APPEND_BOOL(&index, "unique", true);
         bson_append_document_end(&array, &index);
-    }
-    bson_append_array_end(command.get(), &array);
-    ScopedReply reply;
-    bson_error_t error;
-    if (!mongoc_collection_write_command_with_opts(collection_.get(), command.get(), nullptr,
-                                                   reply.out(), &error)) {
-        throw_db_error(error, "createIndexes " + name_);
+        bson_append_array_end(command.get(), &array);
+        ScopedReply reply;
+        bson_error_t error;
+        if (!mongoc_collection_write_command_with_opts(collection_.get(), command.get(), nullptr,
+                                                       reply.out(), &error)) {
+            throw_db_error(error, "createIndexes " + name_ + "." + spec.name);
+        }
     }
 }
 
@@ -332,9 +331,14 @@ void Collection::create_indexes(const std::vector<IndexSpec>& indexes) {
 
 std::unique_lock<std::mutex> DocumentLocks::lock(std::string_view collection,
                                                  const bson_oid_t& id) {
-    const std::string_view id_bytes(reinterpret_cast<const char*>(id.bytes), sizeof id.bytes);
+    return lock(collection,
+                std::string_view(reinterpret_cast<const char*>(id.bytes), sizeof id.bytes));
+}
+
+std::unique_lock<std::mutex> DocumentLocks::lock(std::string_view collection,
+                                                 std::string_view key) {
     const std::size_t hash =
-        std::hash<std::string_view>{}(collection) * 31U + std::hash<std::string_view>{}(id_bytes);
+        std::hash<std::string_view>{}(collection) * 31U + std::hash<std::string_view>{}(key);
     return std::unique_lock<std::mutex>(stripes_[hash % stripes_.size()]);
 }
 
@@ -349,7 +353,12 @@ void log_driver_message(mongoc_log_level_t level, const char* domain, const char
             spdlog::error("mongoc {}: {}", domain, message);
             break;
         case MONGOC_LOG_LEVEL_WARNING:
-            spdlog::warn("mongoc {}: {}", domain, message);
+            // FerretDB has no endSessions; the driver's farewell to it is not worth a warning.
+            if (std::string_view(message).find("endSessions") != std::string_view::npos) {
+                spdlog::debug("mongoc {}: {}", domain, message);
+            } else {
+                spdlog::warn("mongoc {}: {}", domain, message);
+            }
             break;
         case MONGOC_LOG_LEVEL_MESSAGE:
         case MONGOC_LOG_LEVEL_INFO:

@@ -170,6 +170,8 @@ private:
 class DocumentLocks {
 public:
     std::unique_lock<std::mutex> lock(std::string_view collection, const bson_oid_t& id);
+    // For a document known by a unique key before it has an _id (an upsert's target).
+    std::unique_lock<std::mutex> lock(std::string_view collection, std::string_view key);
 
 private:
     std::array<std::mutex, 512> stripes_;
@@ -216,6 +218,15 @@ public:
     // update of a document that update_if() guards must come through here too.
     UpdateResult update_by_id(const std::string& collection, const bson_oid_t& id,
                               const Bson& update);
+
+    // Serializes in-process writes to the document `collection`/`key` (see DocumentLocks);
+    // for upserts, whose _id is not known in advance.
+    std::unique_lock<std::mutex> lock_document(std::string_view collection, std::string_view key) {
+        return locks_.lock(collection, key);
+    }
+    std::unique_lock<std::mutex> lock_document(std::string_view collection, const bson_oid_t& id) {
+        return locks_.lock(collection, id);
+    }
 
     mongoc_client_t* pop_client();
     void push_client(mongoc_client_t* client) noexcept;

@@ -82,8 +82,14 @@ TEST_F(StorageTest, DuplicateKeyIsClassified) {
         EXPECT_EQ(error.kind(), DbErrorKind::kDuplicateKey);
         EXPECT_FALSE(error.is_unavailable());
     }
-    // Creating the same indexes again is a no-op.
-    EXPECT_NO_THROW(items.create_indexes({{"sku_unique", {{"sku", 1}}, true}}));
+    // Creating the same indexes again is a no-op, several at once included (FerretDB v1.24
+    // used to drop the connection on that when sent as one command).
+    const std::vector<IndexSpec> several{{"sku_unique", {{"sku", 1}}, true},
+                                         {"a_b", {{"a", 1}, {"_id", 1}}, false},
+                                         {"c", {{"c", -1}}, false}};
+    EXPECT_NO_THROW(items.create_indexes(several));
+    EXPECT_NO_THROW(items.create_indexes(several));
+    EXPECT_NO_THROW(items.create_indexes(several));
 }
 
 TEST_F(StorageTest, DeadServerIsUnavailableQuickly) {

@@ -1,0 +1,128 @@
+#include "models/cart_model.hpp"
+
+#include "utils/db.hpp"
+
+namespace flaskcart::models {
+
+namespace {
+
+constexpr const char* kCart = "cart";
+
+bson_oid_t require_oid(const std::string& id) {
+    auto oid = db::parse_oid(id);
+    if (!oid) throw std::invalid_argument("cart: not an ObjectId: " + id);
+    return *oid;
+}
+
+CartLine line_from_bson(const db::BsonView& doc) {
+    auto id = doc.get_oid("_id");
+    auto user = doc.get_oid("user_id");
+    auto product = doc.get_oid("product_id");
+    auto quantity = doc.get_int64("quantity");
+    if (!id || !user || !product || !quantity) {
+        throw std::runtime_error("cart: document of the wrong shape");
+    }
+    return {db::oid_to_string(*id), db::oid_to_string(*user), db::oid_to_string(*product),
+            *quantity, doc.get_date_ms("added_at").value_or(0)};
+}
+
+db::Bson line_filter(const bson_oid_t& user, const bson_oid_t& product) {
+    return db::Bson(BCON_NEW("user_id", BCON_OID(&user), "product_id", BCON_OID(&product)));
+}
+
+}  // namespace
+
+void CartStore::ensure_indexes(db::Db& db) {
+    // cart_user_product_unique: one line per (user, product); serves the cart view (prefix
+    // user_id), the upsert, and checkout's clean-up.
+    // cart_product: DELETE /products/{id} removes the product from every cart.
+    db.collection(kCart).create_indexes(
+        {{"cart_user_product_unique", {{"user_id", 1}, {"product_id", 1}}, true},
+         {"cart_product", {{"product_id", 1}}, false}});
+}
+
+std::vector<CartLine> CartStore::lines_for(const std::string& user_id) {
+    const bson_oid_t user = require_oid(user_id);
+    db::Bson opts(BCON_NEW("sort", "{", "added_at", BCON_INT32(1), "_id", BCON_INT32(1), "}"));
+    std::vector<CartLine> lines;
+    for (const auto& doc :
+         db_.collection(kCart).find(db::Bson(BCON_NEW("user_id", BCON_OID(&user))), &opts)) {
+        lines.push_back(line_from_bson(doc.view()));
+    }
+    return lines;
+}
+
+std::optional<CartLine> CartStore::find_line(const std::string& user_id,
+                                             const std::string& product_id) {
+    auto doc = db_.collection(kCart).find_one(line_filter(require_oid(user_id), require_oid(product_id)));
+    if (!doc) return std::nullopt;
+    return line_from_bson(doc->view());
+}
+
+CartLine CartStore::add(const std::string& user_id, const std::string& product_id,
+                        std::int64_t quantity, bool& created) {
+    const bson_oid_t user = require_oid(user_id);
+    const bson_oid_t product = require_oid(product_id);
+    const std::int64_t now = db::now_ms();
+    const db::Bson filter = line_filter(user, product);
+    db::Bson update(BCON_NEW("$inc", "{", "quantity", BCON_INT64(quantity), "}", "$set", "{",
+                             "updated_at", BCON_DATE_TIME(now), "}", "$setOnInsert", "{",
+                             "added_at", BCON_DATE_TIME(now), "}"));
+    db::Bson opts(BCON_NEW("upsert", BCON_BOOL(true)));
+    // FerretDB applies $inc by rewriting the document, so writes to one line are serialized
+    // in-process as well; MongoDB's upsert is atomic on its own.
+    auto guard = db_.lock_document(kCart, user_id + product_id);
+    for (int attempt = 0;; ++attempt) {
+        try {
+            auto result = db_.collection(kCart).update_one(filter, update, &opts);
+            created = result.upserted_id.has_value() || result.matched == 0;
+            break;
+        } catch (const db::DbError& error) {
+            // Two upserts may both take the insert branch (FERRETDB.md; MongoDB too, without a
+            // retryable-write match): the unique index refuses one, and a retry updates.
+            if (error.kind() != db::DbErrorKind::kDuplicateKey || attempt >= 3) throw;
+        }
+    }
+    auto line = find_line(user_id, product_id);
+    if (!line) throw std::runtime_error("cart: line vanished right after its upsert");
+    return *line;
+}
+
+std::optional<CartLine> CartStore::set_quantity(const std::string& user_id,
+                                                const std::string& product_id,
+                                                std::int64_t quantity) {
+    auto guard = db_.lock_document(kCart, user_id + product_id);
+    auto result = db_.collection(kCart).update_one(
+        line_filter(require_oid(user_id), require_oid(product_id)),
+        db::Bson(BCON_NEW("$set", "{", "quantity", BCON_INT64(quantity), "updated_at",
+                          BCON_DATE_TIME(db::now_ms()), "}")));
+    if (result.matched == 0) return std::nullopt;
+    return find_line(user_id, product_id);
+}
+
+bool CartStore::remove(const std::string& user_id, const std::string& product_id) {
+    auto guard = db_.lock_document(kCart, user_id + product_id);
+    return db_.collection(kCart).delete_one(
+               line_filter(require_oid(user_id), require_oid(product_id))) > 0;
+}
+
+std::int64_t CartStore::remove_products(const std::string& user_id,
+                                        const std::vector<std::string>& product_ids) {
+    const bson_oid_t user = require_oid(user_id);
+    db::Bson filter(BCON_NEW("user_id", BCON_OID(&user)));
+    bson_t in_doc;
+    bson_t array;
+    BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "product_id", &in_doc);
+    BSON_APPEND_ARRAY_BEGIN(&in_doc, "$in", &array);
+    int i = 0;
+    for (const auto& id : product_ids) {
+        const bson_oid_t product = require_oid(id);
+        const std::string key = std::to_string(i++);
+        BSON_APPEND_OID(&array, key.c_str(), &product);
+    }
+    bson_append_array_end(&in_doc, &array);
+    bson_append_document_end(filter.get(), &in_doc);
+    return db_.collection(kCart).delete_many(filter);
+}
+
+}  // namespace flaskcart::models

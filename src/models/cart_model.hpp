@@ -1,0 +1,48 @@
+#pragma once
+// Collection `cart`: one document per (user, product) line, {_id, user_id, product_id,
+// quantity, added_at, updated_at}, under a unique index on (user_id, product_id).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flaskcart::db {
+class Db;
+}
+
+namespace flaskcart::models {
+
+struct CartLine {
+    std::string id;
+    std::string user_id;
+    std::string product_id;
+    std::int64_t quantity = 0;
+    std::int64_t added_at_ms = 0;
+};
+
+// Data access for `cart`. Thread-safe. Ids are 24-hex strings validated by the caller.
+class CartStore {
+public:
+    explicit CartStore(db::Db& db) : db_(db) {}
+    static void ensure_indexes(db::Db& db);
+
+    std::vector<CartLine> lines_for(const std::string& user_id);
+    std::optional<CartLine> find_line(const std::string& user_id, const std::string& product_id);
+    // Adds `quantity` to the line, creating it if needed, as one upsert ($inc/$setOnInsert)
+    // rather than a read-then-write. `created` tells which happened.
+    CartLine add(const std::string& user_id, const std::string& product_id, std::int64_t quantity,
+                 bool& created);
+    // std::nullopt when the user has no such line.
+    std::optional<CartLine> set_quantity(const std::string& user_id, const std::string& product_id,
+                                         std::int64_t quantity);
+    bool remove(const std::string& user_id, const std::string& product_id);
+    // The cart lines of `product_ids` (the ordered ones) — delete_many.
+    std::int64_t remove_products(const std::string& user_id,
+                                 const std::vector<std::string>& product_ids);
+
+private:
+    db::Db& db_;
+};
+
+}  // namespace flaskcart::models

@@ -1,0 +1,85 @@
+#pragma once
+// Collection `orders`: {_id, user_id, products: [{product_id, name, quantity, price_cents}],
+// total_price_cents, status, status_history: [{status, at}], idempotency_key,
+// request_fingerprint, restocked, created_at, updated_at}. Names and prices are copies taken at
+// checkout. Money is int64 cents. Status changes are conditional single-document writes
+// (Db::update_if), so two racing changes cannot both apply.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace flaskcart::db {
+class Db;
+}
+
+namespace flaskcart::models {
+
+// Stored status names. `reserving` and `failed` are checkout's internal states (see
+// services/checkout_service.hpp) and never shown to clients.
+namespace order_status {
+inline constexpr const char* kReserving = "reserving";
+inline constexpr const char* kFailed = "failed";
+inline constexpr const char* kPending = "pending";
+inline constexpr const char* kPaid = "paid";
+inline constexpr const char* kShipped = "shipped";
+inline constexpr const char* kDelivered = "delivered";
+inline constexpr const char* kCancelled = "cancelled";
+}  // namespace order_status
+
+struct OrderLine {
+    std::string product_id;
+    std::string name;
+    std::int64_t quantity = 0;
+    std::int64_t price_cents = 0;
+};
+
+struct StatusChange {
+    std::string status;
+    std::int64_t at_ms = 0;
+};
+
+struct Order {
+    std::string id;
+    std::string user_id;
+    std::vector<OrderLine> lines;
+    std::int64_t total_cents = 0;
+    std::string status;
+    std::vector<StatusChange> history;
+    std::string idempotency_key;
+    std::string request_fingerprint;
+    bool restocked = false;
+    std::int64_t created_at_ms = 0;
+    std::int64_t updated_at_ms = 0;
+};
+
+class OrderStore {
+public:
+    explicit OrderStore(db::Db& db) : db_(db) {}
+    static void ensure_indexes(db::Db& db);
+
+    // Inserts with a fresh _id (set into `order`). False when (user_id, idempotency_key) is
+    // taken: the unique index is what makes a key single-use across instances.
+    bool insert(Order& order);
+    std::optional<Order> find_by_id(const std::string& id);
+    std::optional<Order> find_by_key(const std::string& user_id, const std::string& key);
+    // Orders clients may see (not reserving/failed), newest first.
+    std::vector<Order> list_visible_for_user(const std::string& user_id, std::int64_t skip,
+                                             std::int64_t limit);
+    std::int64_t count_visible_for_user(const std::string& user_id);
+    // from → to, only if the status is still `from`; appends to the history. True if applied.
+    bool transition(const std::string& id, const std::string& from, const std::string& to);
+    bool mark_restocked(const std::string& id);
+    // Deletes a failed order (its key becomes reusable). True if deleted.
+    bool delete_failed(const std::string& id);
+    // For recovery: orders in `status`, created before `created_before_ms` (0 = any time).
+    std::vector<Order> find_by_status(const std::string& status, std::int64_t created_before_ms,
+                                      std::int64_t limit);
+    std::vector<Order> find_unrestocked_cancellations(std::int64_t limit);
+
+private:
+    db::Db& db_;
+};
+
+}  // namespace flaskcart::models

@@ -1,0 +1,78 @@
+#include "services/cart_service.hpp"
+
+#include <map>
+
+#include "http/problem.hpp"
+#include "models/product_model.hpp"
+
+namespace flaskcart::services {
+
+using http::ApiError;
+
+namespace {
+
+ApiError short_of_stock(const models::Product& product) {
+    return ApiError::conflict("not enough stock for " + product.name,
+                              {{product.id, "only " + std::to_string(product.stock) + " available"}});
+}
+
+}  // namespace
+
+models::CartLine CartService::add_item(const std::string& user_id, const std::string& product_id,
+                                       std::int64_t quantity, bool& created) {
+    auto product = products_.find_by_id(product_id);
+    if (!product) throw ApiError::not_found("product");
+    const auto existing = cart_.find_line(user_id, product_id);
+    const std::int64_t wanted = quantity + (existing ? existing->quantity : 0);
+    if (wanted > kMaxLineQuantity) {
+        throw ApiError::validation("quantity", "a cart line holds at most 1000 units");
+    }
+    if (wanted > product->stock) throw short_of_stock(*product);
+    return cart_.add(user_id, product_id, quantity, created);
+}
+
+std::optional<models::CartLine> CartService::update_item(const std::string& user_id,
+                                                         const std::string& product_id,
+                                                         std::int64_t quantity) {
+    if (quantity == 0) {
+        remove_item(user_id, product_id);
+        return std::nullopt;
+    }
+    auto product = products_.find_by_id(product_id);
+    if (!product) throw ApiError::not_found("product");
+    if (quantity > product->stock) throw short_of_stock(*product);
+    auto line = cart_.set_quantity(user_id, product_id, quantity);
+    if (!line) throw ApiError::not_found("cart line");
+    return line;
+}
+
+void CartService::remove_item(const std::string& user_id, const std::string& product_id) {
+    if (!cart_.remove(user_id, product_id)) throw ApiError::not_found("cart line");
+}
+
+CartView CartService::view(const std::string& user_id) {
+    CartView view;
+    view.user_id = user_id;
+    const auto lines = cart_.lines_for(user_id);
+    std::vector<std::string> ids;
+    for (const auto& line : lines) ids.push_back(line.product_id);
+    std::map<std::string, models::Product> products;
+    for (auto& product : products_.find_by_ids(ids)) products.emplace(product.id, product);
+    for (const auto& line : lines) {
+        CartItemView item;
+        item.product_id = line.product_id;
+        item.quantity = line.quantity;
+        item.added_at_ms = line.added_at_ms;
+        if (auto it = products.find(line.product_id); it != products.end()) {
+            item.name = it->second.name;
+            item.price_cents = it->second.price_cents;
+            item.line_total_cents = item.price_cents * line.quantity;
+            item.available = it->second.stock >= line.quantity;
+            view.total_cents += item.line_total_cents;
+        }
+        view.items.push_back(std::move(item));
+    }
+    return view;
+}
+
+}  // namespace flaskcart::services

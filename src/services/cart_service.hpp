@@ -1,0 +1,56 @@
+#pragma once
+// The cart's rules: quantities, stock limits, and the priced view of a cart. A cart line is not
+// a reservation (checkout reserves); these checks tell the customer early.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/cart_model.hpp"
+
+namespace flaskcart::models {
+class ProductStore;
+}
+
+namespace flaskcart::services {
+
+inline constexpr std::int64_t kMaxLineQuantity = 1000;
+
+struct CartItemView {
+    std::string product_id;
+    std::string name;         // empty when the product no longer exists
+    std::int64_t price_cents = 0;
+    std::int64_t quantity = 0;
+    std::int64_t line_total_cents = 0;
+    bool available = false;  // the product exists and has the quantity in stock
+    std::int64_t added_at_ms = 0;
+};
+
+struct CartView {
+    std::string user_id;
+    std::vector<CartItemView> items;
+    std::int64_t total_cents = 0;  // current prices of the lines whose product exists
+};
+
+class CartService {
+public:
+    CartService(models::CartStore& cart, models::ProductStore& products)
+        : cart_(cart), products_(products) {}
+
+    // Throws http::ApiError: 404 unknown product, 409 more than the stock, 422 a line above
+    // kMaxLineQuantity. `created` says whether the line is new.
+    models::CartLine add_item(const std::string& user_id, const std::string& product_id,
+                              std::int64_t quantity, bool& created);
+    // Quantity 0 removes the line. 404 when the line or product does not exist.
+    std::optional<models::CartLine> update_item(const std::string& user_id,
+                                                const std::string& product_id,
+                                                std::int64_t quantity);
+    void remove_item(const std::string& user_id, const std::string& product_id);
+    CartView view(const std::string& user_id);
+
+private:
+    models::CartStore& cart_;
+    models::ProductStore& products_;
+};
+
+}  // namespace flaskcart::services

@@ -1,0 +1,217 @@
+#include "services/checkout_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "models/cart_model.hpp"
+#include "models/product_model.hpp"
+#include "services/order_rules.hpp"
+#include "utils/crypto.hpp"
+#include "utils/db.hpp"
+#include "utils/helpers.hpp"
+
+namespace flaskcart::services {
+
+using http::ApiError;
+namespace os = models::order_status;
+
+constexpr std::int64_t kSweepBatch = 200;
+
+std::optional<ReservationFailure> reserve_all(models::StockLedger& ledger,
+                                              const std::string& order_id,
+                                              const std::vector<models::OrderLine>& lines) {
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto result = ledger.reserve(lines[i].product_id, lines[i].quantity, order_id);
+        if (result == models::ReserveResult::kReserved) continue;
+        for (std::size_t j = i; j-- > 0;) {
+            ledger.release_hold(lines[j].product_id, lines[j].quantity, order_id);
+        }
+        return ReservationFailure{i, result};
+    }
+    return std::nullopt;
+}
+
+CheckoutService::CheckoutService(const Config& config, models::ProductStore& products,
+                                 models::CartStore& cart, models::OrderStore& orders,
+                                 models::StockLedger& ledger)
+    : config_(config), products_(products), cart_(cart), orders_(orders), ledger_(ledger) {}
+
+std::optional<PlaceOrderResult> CheckoutService::replay(const models::Order& existing,
+                                                        const std::string& fingerprint) {
+    if (existing.request_fingerprint != fingerprint) {
+        throw ApiError::unprocessable(
+            "this Idempotency-Key was already used with a different request body",
+            {{"Idempotency-Key", "was used with a different request"}});
+    }
+    if (existing.status == os::kReserving) {
+        throw ApiError::conflict("a request with this Idempotency-Key is still being processed");
+    }
+    if (existing.status == os::kFailed) {
+        // The earlier attempt placed nothing; its key may be used again.
+        release_all(existing);
+        orders_.delete_failed(existing.id);
+        return std::nullopt;
+    }
+    return PlaceOrderResult{existing, true};
+}
+
+PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) {
+    if (request.idempotency_key) {
+        if (auto existing = orders_.find_by_key(request.user_id, *request.idempotency_key)) {
+            if (auto replayed = replay(*existing, request.fingerprint)) return *replayed;
+        }
+    }
+
+    const auto cart_lines = cart_.lines_for(request.user_id);
+    if (cart_lines.empty()) {
+        throw ApiError::unprocessable("the cart is empty", {{"cart", "is empty"}});
+    }
+    std::vector<std::string> product_ids;
+    for (const auto& line : cart_lines) product_ids.push_back(line.product_id);
+    std::map<std::string, models::Product> products;
+    for (auto& product : products_.find_by_ids(product_ids)) products.emplace(product.id, product);
+
+    // Names and prices come from the database now, never from the client.
+    const std::int64_t now = db::now_ms();
+    models::Order order;
+    order.user_id = request.user_id;
+    order.status = os::kReserving;
+    order.history.push_back({os::kReserving, now});
+    order.idempotency_key = request.idempotency_key.value_or("auto-" + crypto::random_hex(16));
+    order.request_fingerprint = request.fingerprint;
+    order.created_at_ms = now;
+    order.updated_at_ms = now;
+    for (const auto& line : cart_lines) {
+        auto it = products.find(line.product_id);
+        if (it == products.end()) {
+            throw ApiError::conflict("a product in the cart no longer exists",
+                                     {{line.product_id, "no longer exists"}});
+        }
+        if (it->second.stock < line.quantity) {
+            throw ApiError::conflict("not enough stock for " + it->second.name,
+                                     {{line.product_id, "only " + std::to_string(it->second.stock) +
+                                                            " available"}});
+        }
+        order.lines.push_back({line.product_id, it->second.name, line.quantity, it->second.price_cents});
+        order.total_cents += line.quantity * it->second.price_cents;
+    }
+
+    if (!orders_.insert(order)) {
+        // The same key was inserted a moment ago by a concurrent request.
+        auto existing = orders_.find_by_key(request.user_id, order.idempotency_key);
+        if (!existing) throw ApiError::conflict("a request with this Idempotency-Key is in progress");
+        if (auto replayed = replay(*existing, request.fingerprint)) return *replayed;
+        throw ApiError::conflict("a request with this Idempotency-Key is still being processed");
+    }
+
+    if (auto failure = reserve_all(ledger_, order.id, order.lines)) {
+        const auto& line = order.lines[failure->line_index];
+        orders_.transition(order.id, os::kReserving, os::kFailed);
+        orders_.delete_failed(order.id);
+        if (failure->reason == models::ReserveResult::kNotFound) {
+            throw ApiError::conflict("a product in the cart no longer exists",
+                                     {{line.product_id, "no longer exists"}});
+        }
+        const auto product = products_.find_by_id(line.product_id);
+        throw ApiError::conflict(
+            "not enough stock for " + line.name,
+            {{line.product_id,
+              "only " + std::to_string(product ? product->stock : 0) + " available"}});
+    }
+
+    if (!orders_.transition(order.id, os::kReserving, os::kPending)) {
+        // Recovery judged this checkout abandoned and failed it: undo our holds.
+        spdlog::warn("checkout of order {} overtaken by recovery; releasing its holds", order.id);
+        release_all(order);
+        orders_.delete_failed(order.id);
+        throw ApiError::unavailable("checkout took too long; retry", 1);
+    }
+    for (const auto& line : order.lines) ledger_.commit_hold(line.product_id, order.id);
+    cart_.remove_products(request.user_id, product_ids);
+
+    auto placed = orders_.find_by_id(order.id);
+    if (!placed) throw std::runtime_error("order vanished right after it was placed");
+    return PlaceOrderResult{*placed, false};
+}
+
+models::Order CheckoutService::change_status(const std::string& order_id, const std::string& status,
+                                             const http::Principal& actor) {
+    auto order = orders_.find_by_id(order_id);
+    if (!order || !is_settled(order->status) ||
+        (!actor.is_admin() && order->user_id != actor.user_id)) {
+        throw ApiError::not_found("order");
+    }
+    if (!actor.is_admin() && status != os::kCancelled) {
+        throw ApiError::forbidden("customers may only cancel their own pending orders");
+    }
+    const auto refuse = [&](const std::string& current) {
+        return ApiError::conflict("the order is " + current + " and cannot become " + status,
+                                  {{"status", "current status is " + current}});
+    };
+    if (!can_transition(order->status, status)) throw refuse(order->status);
+    if (!actor.is_admin() && !customer_may_set(order->status, status)) throw refuse(order->status);
+    if (!orders_.transition(order->id, order->status, status)) {
+        // Another change won the race; report what it left.
+        auto now = orders_.find_by_id(order_id);
+        throw refuse(now ? now->status : std::string("gone"));
+    }
+    if (status == os::kCancelled) restock(*order);
+    auto updated = orders_.find_by_id(order_id);
+    if (!updated) throw ApiError::not_found("order");
+    return *updated;
+}
+
+void CheckoutService::release_all(const models::Order& order) {
+    for (const auto& line : order.lines) {
+        ledger_.release_hold(line.product_id, line.quantity, order.id);
+    }
+}
+
+void CheckoutService::restock(const models::Order& order) {
+    for (const auto& line : order.lines) {
+        ledger_.return_stock(line.product_id, line.quantity, order.id);
+    }
+    orders_.mark_restocked(order.id);
+    for (const auto& line : order.lines) ledger_.forget_return(line.product_id, order.id);
+}
+
+RecoveryReport CheckoutService::recover(std::int64_t now_ms) {
+    RecoveryReport report;
+    const std::int64_t cutoff = now_ms - std::int64_t{config_.checkout_recovery_after_seconds} * 1000;
+    for (const auto& order : orders_.find_by_status(os::kReserving, cutoff, kSweepBatch)) {
+        if (orders_.transition(order.id, os::kReserving, os::kFailed)) ++report.orders_failed;
+    }
+    for (const auto& order : orders_.find_by_status(os::kFailed, 0, kSweepBatch)) {
+        release_all(order);
+        if (orders_.delete_failed(order.id)) ++report.orders_cleaned;
+    }
+    for (const auto& order : orders_.find_unrestocked_cancellations(kSweepBatch)) {
+        restock(order);
+        ++report.cancellations_restocked;
+    }
+    for (const auto& product : ledger_.products_with_holds(kSweepBatch)) {
+        for (const auto& order_id : product.order_ids) {
+            auto order = orders_.find_by_id(order_id);
+            if (!order) {
+                spdlog::error("product {} holds stock for order {}, which does not exist",
+                              product.product_id, order_id);
+            } else if (is_settled(order->status)) {
+                ledger_.commit_hold(product.product_id, order_id);
+                ++report.holds_committed;
+            }
+        }
+    }
+    for (const auto& product : ledger_.products_with_returns(kSweepBatch)) {
+        for (const auto& order_id : product.order_ids) {
+            auto order = orders_.find_by_id(order_id);
+            if (order && order->restocked) {
+                ledger_.forget_return(product.product_id, order_id);
+                ++report.returns_forgotten;
+            }
+        }
+    }
+    return report;
+}
+
+}  // namespace flaskcart::services
