@@ -100,7 +100,9 @@ std::optional<Category> CategoryStore::find_by_name(std::string_view name) {
     return checked(*doc);
 }
 
-bool CategoryStore::exists(std::string_view id) { return find_by_id(id).has_value(); }
+bool CategoryStore::exists(std::string_view id) {
+    return find_by_id(id).has_value();
+}
 
 std::vector<Category> CategoryStore::list() {
     db::Bson opts(BCON_NEW("sort", "{", "name_key", BCON_INT32(1), "}"));

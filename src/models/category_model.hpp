@@ -38,7 +38,7 @@ enum class CategoryWrite { kDone, kNotFound, kDuplicateName };
 
 // Data access for `categories`. Thread-safe; throws db::DbError when the database fails.
 class CategoryStore {
-public:
+  public:
     explicit CategoryStore(db::Db& db) : db_(db) {}
     static void ensure_indexes(db::Db& db);
 
@@ -56,7 +56,7 @@ public:
     // it; false when its name has been taken meanwhile.
     bool restore(const Category& category);
 
-private:
+  private:
     db::Db& db_;
 };
 

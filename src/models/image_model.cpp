@@ -52,7 +52,8 @@ bool if_none_match_matches(std::string_view header, std::string_view etag) {
         std::size_t comma = header.find(',', start);
         if (comma == std::string_view::npos) comma = header.size();
         std::string_view item = header.substr(start, comma - start);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+            item.remove_prefix(1);
         while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
         if (item == "*" || (!item.empty() && opaque(item) == opaque(etag))) return true;
         start = comma + 1;

@@ -37,7 +37,7 @@ bool if_none_match_matches(std::string_view header, std::string_view etag);
 
 // Data access for `product_images`. Thread-safe; throws db::DbError when the database fails.
 class ImageStore {
-public:
+  public:
     explicit ImageStore(db::Db& db) : db_(db) {}
 
     // Replaces the product's image (upsert by product id); returns what was stored.
@@ -45,7 +45,7 @@ public:
     std::optional<ProductImage> find(std::string_view product_id);
     bool remove(std::string_view product_id);
 
-private:
+  private:
     db::Db& db_;
 };
 

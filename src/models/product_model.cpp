@@ -135,16 +135,20 @@ db::Bson list_filter(const ProductQuery& query) {
 // q is an unanchored case-insensitive regex, which no B-tree index can serve (and FerretDB has
 // no text index); it is a residual filter over whichever index above serves the rest.
 void ProductStore::ensure_indexes(db::Db& db) {
-    db.collection(kCollection)
-        .create_indexes({
-            {"name_lower_1__id_1", {{"name_lower", 1}, {"_id", 1}}},
-            {"price_cents_1__id_1", {{"price_cents", 1}, {"_id", 1}}},
-            {"created_at_1__id_1", {{"created_at", 1}, {"_id", 1}}},
-            {"category_id_1_name_lower_1", {{"category_id", 1}, {"name_lower", 1}}},
-            {"category_id_1_price_cents_1", {{"category_id", 1}, {"price_cents", 1}}},
-            {"category_id_1_created_at_1", {{"category_id", 1}, {"created_at", 1}}},
-            {"stock_1", {{"stock", 1}}},
-        });
+    const std::vector<db::IndexSpec> indexes{
+        {"name_lower_1__id_1", {{"name_lower", 1}, {"_id", 1}}},
+        {"price_cents_1__id_1", {{"price_cents", 1}, {"_id", 1}}},
+        {"created_at_1__id_1", {{"created_at", 1}, {"_id", 1}}},
+        {"category_id_1_name_lower_1", {{"category_id", 1}, {"name_lower", 1}}},
+        {"category_id_1_price_cents_1", {{"category_id", 1}, {"price_cents", 1}}},
+        {"category_id_1_created_at_1", {{"category_id", 1}, {"created_at", 1}}},
+        {"stock_1", {{"stock", 1}}},
+    };
+    // One index per command: FerretDB v1.24 panics (slice bounds out of range, connection
+    // dropped) when one createIndexes repeats several indexes that already exist, which every
+    // restart would do.
+    auto collection = db.collection(kCollection);
+    for (const db::IndexSpec& index : indexes) collection.create_indexes({index});
 }
 
 Product ProductStore::create(const NewProduct& product) {
@@ -301,10 +305,10 @@ std::int64_t ProductStore::count_in_category(std::string_view category_id) {
 
 std::map<std::string, std::int64_t> ProductStore::count_by_category() {
     // Only $match/$group/$sum: FerretDB v1 implements little else.
-    db::Bson pipeline(BCON_NEW("pipeline", "[",                                          //
-                               "{", "$match", "{", "category_id", "{", "$exists",        //
-                               BCON_BOOL(true), "}", "}", "}",                           //
-                               "{", "$group", "{", "_id", BCON_UTF8("$category_id"),     //
+    db::Bson pipeline(BCON_NEW("pipeline", "[",                                       //
+                               "{", "$match", "{", "category_id", "{", "$exists",     //
+                               BCON_BOOL(true), "}", "}", "}",                        //
+                               "{", "$group", "{", "_id", BCON_UTF8("$category_id"),  //
                                "count", "{", "$sum", BCON_INT32(1), "}", "}", "}", "]"));
     std::map<std::string, std::int64_t> counts;
     for (const db::Bson& row : db_.collection(kCollection).aggregate(pipeline)) {
@@ -381,8 +385,8 @@ ProductQuery parse_product_query(const std::multimap<std::string, std::string>& 
     if (auto text = param("q")) {
         std::string trimmed = helpers::trim(*text);
         if (helpers::utf8_length(trimmed) > kMaxSearchLength) {
-            errors.emplace_back("q", "must be at most " + std::to_string(kMaxSearchLength) +
-                                         " characters");
+            errors.emplace_back(
+                "q", "must be at most " + std::to_string(kMaxSearchLength) + " characters");
         } else if (trimmed.find('\0') != std::string::npos) {
             errors.emplace_back("q", "must not contain NUL characters");
         } else {

@@ -98,7 +98,7 @@ struct DeleteProductResult {
 // Data access for `products`. Thread-safe (each call borrows its own pooled client). Throws
 // db::DbError when the database fails.
 class ProductStore {
-public:
+  public:
     explicit ProductStore(db::Db& db) : db_(db) {}
     // Creates the indexes listed (and justified) in product_model.cpp; idempotent.
     static void ensure_indexes(db::Db& db);
@@ -124,7 +124,7 @@ public:
     std::map<std::string, std::string> ids_by_lower_name();
     void refresh(std::string_view id, const NewProduct& product);
 
-private:
+  private:
     db::Db& db_;
 };
 

@@ -31,7 +31,7 @@ ApiError name_taken() {
 }
 
 class CategoryHandlers {
-public:
+  public:
     CategoryHandlers(models::CategoryStore& categories, models::ProductStore& products,
                      services::AuthService& auth)
         : categories_(categories), products_(products), auth_(auth) {}
@@ -116,7 +116,7 @@ public:
         return Response::no_content();
     }
 
-private:
+  private:
     void throw_if_in_use(const std::string& id) {
         if (const std::int64_t n = products_.count_in_category(id); n > 0) {
             throw ApiError::conflict("the category is still used by " + std::to_string(n) +

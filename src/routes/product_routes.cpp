@@ -102,7 +102,7 @@ boost::json::object product_json(const models::Product& product) {
 }
 
 class ProductHandlers {
-public:
+  public:
     ProductHandlers(models::ProductStore& products, models::CategoryStore& categories,
                     models::ImageStore& images, services::AuthService& auth,
                     std::size_t max_image_bytes)
@@ -213,7 +213,7 @@ public:
         return response;
     }
 
-private:
+  private:
     models::ProductStore& products_;
     models::CategoryStore& categories_;
     models::ImageStore& images_;

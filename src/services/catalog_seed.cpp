@@ -45,9 +45,9 @@ constexpr std::array<DemoCategory, 5> kCategories{{
       "Remote Control Car", "Plush Bear", "Chess Set", "Science Kit"}},
 }};
 
-constexpr std::array<const char*, 12> kEditions{
-    "Classic", "Deluxe", "Compact", "Pro", "Essential", "Premium",
-    "Eco",     "Travel", "Family",  "Mini", "Ultra",    "Signature"};
+constexpr std::array<const char*, 12> kEditions{"Classic",   "Deluxe",  "Compact", "Pro",
+                                                "Essential", "Premium", "Eco",     "Travel",
+                                                "Family",    "Mini",    "Ultra",   "Signature"};
 
 constexpr int kItemsPerEdition = 5 * 8;
 constexpr int kNamedProducts = kItemsPerEdition * static_cast<int>(kEditions.size());
@@ -78,7 +78,8 @@ DemoProduct demo_product(int index) {
     const char* edition = kEditions[static_cast<std::size_t>((index / kItemsPerEdition) % 12)];
     DemoProduct product;
     product.name = std::string(edition) + " " + item;
-    if (index >= kNamedProducts) product.name += " No. " + std::to_string(index / kNamedProducts + 1);
+    if (index >= kNamedProducts)
+        product.name += " No. " + std::to_string(index / kNamedProducts + 1);
     product.description = "The " + helpers::to_lower_ascii(edition) + " " + item + " from our " +
                           category.name + " range.";
     product.category = category.name;

@@ -1,0 +1,109 @@
+// GET /products query parsing and the price filter grammar: pure logic, no database.
+#include <gtest/gtest.h>
+
+#include "models/product_model.hpp"
+
+namespace flaskcart::models {
+namespace {
+
+using Params = std::multimap<std::string, std::string>;
+
+bool names_field(const http::FieldErrors& errors, const std::string& field) {
+    for (const auto& [name, message] : errors) {
+        if (name == field) return true;
+    }
+    return false;
+}
+
+TEST(ProductQuery, DefaultsAreNewestFirstTwentyPerPage) {
+    http::FieldErrors errors;
+    const ProductQuery query = parse_product_query({}, errors);
+    EXPECT_TRUE(errors.empty());
+    EXPECT_EQ(query.page, 1);
+    EXPECT_EQ(query.limit, 20);
+    EXPECT_EQ(query.sort_key, ProductSortKey::kCreatedAt);
+    EXPECT_TRUE(query.descending);
+    EXPECT_FALSE(query.in_stock_only);
+    EXPECT_TRUE(query.text.empty());
+}
+
+TEST(ProductQuery, ReadsEveryParameter) {
+    http::FieldErrors errors;
+    const ProductQuery query = parse_product_query(Params{{"page", "3"},
+                                                          {"limit", "100"},
+                                                          {"q", "  a.*b  "},
+                                                          {"category", "0123456789abcdef01234567"},
+                                                          {"min_price", "10"},
+                                                          {"max_price", "19.99"},
+                                                          {"in_stock", "true"},
+                                                          {"sort", "-price"}},
+                                                   errors);
+    EXPECT_TRUE(errors.empty());
+    EXPECT_EQ(query.page, 3);
+    EXPECT_EQ(query.limit, 100);
+    EXPECT_EQ(query.text, "a.*b");
+    EXPECT_EQ(query.category_id, "0123456789abcdef01234567");
+    EXPECT_EQ(query.min_price_cents, 1000);
+    EXPECT_EQ(query.max_price_cents, 1999);
+    EXPECT_TRUE(query.in_stock_only);
+    EXPECT_EQ(query.sort_key, ProductSortKey::kPrice);
+    EXPECT_TRUE(query.descending);
+
+    for (const auto& [text, key, descending] :
+         std::vector<std::tuple<std::string, ProductSortKey, bool>>{
+             {"name", ProductSortKey::kName, false},
+             {"-name", ProductSortKey::kName, true},
+             {"price", ProductSortKey::kPrice, false},
+             {"created_at", ProductSortKey::kCreatedAt, false},
+             {"-created_at", ProductSortKey::kCreatedAt, true}}) {
+        http::FieldErrors none;
+        const ProductQuery sorted = parse_product_query(Params{{"sort", text}}, none);
+        EXPECT_TRUE(none.empty()) << text;
+        EXPECT_EQ(sorted.sort_key, key) << text;
+        EXPECT_EQ(sorted.descending, descending) << text;
+    }
+}
+
+TEST(ProductQuery, EachBadParameterIsNamed) {
+    const std::vector<std::pair<Params, std::string>> cases{
+        {{{"limit", "0"}}, "limit"},
+        {{{"limit", "1000"}}, "limit"},
+        {{{"limit", " 5"}}, "limit"},
+        {{{"page", "0"}}, "page"},
+        {{{"page", "x"}}, "page"},
+        {{{"sort", "--name"}}, "sort"},
+        {{{"sort", "Name"}}, "sort"},
+        {{{"sort", "-"}}, "sort"},
+        {{{"in_stock", "1"}}, "in_stock"},
+        {{{"category", "abc"}}, "category"},
+        {{{"category", "{\"$ne\":null}"}}, "category"},
+        {{{"min_price", "1e2"}}, "min_price"},
+        {{{"max_price", "-5"}}, "max_price"},
+        {{{"min_price", "5"}, {"max_price", "4.99"}}, "max_price"},
+        {{{"q", std::string(201, 'x')}}, "q"},
+    };
+    for (const auto& [params, field] : cases) {
+        http::FieldErrors errors;
+        parse_product_query(params, errors);
+        EXPECT_TRUE(names_field(errors, field)) << field << " " << params.begin()->second;
+    }
+    http::FieldErrors several;
+    parse_product_query(Params{{"limit", "0"}, {"sort", "x"}, {"page", "-1"}}, several);
+    EXPECT_EQ(several.size(), 3U);
+}
+
+TEST(PriceFilter, AcceptsPlainDecimalsWithAtMostTwoPlaces) {
+    EXPECT_EQ(parse_price_filter("0"), 0);
+    EXPECT_EQ(parse_price_filter("10"), 1000);
+    EXPECT_EQ(parse_price_filter("10.5"), 1050);
+    EXPECT_EQ(parse_price_filter("19.99"), 1999);
+    EXPECT_EQ(parse_price_filter("0.01"), 1);
+    EXPECT_EQ(parse_price_filter("1000000"), 100'000'000);
+    for (const char* bad : {"", ".", "1.", ".5", "0.001", "-1", "+1", "1e3", "abc", "1,5", " 1",
+                            "1 ", "1000000.01", "99999999999999999999", "NaN", "inf"}) {
+        EXPECT_FALSE(parse_price_filter(bad)) << bad;
+    }
+}
+
+}  // namespace
+}  // namespace flaskcart::models
