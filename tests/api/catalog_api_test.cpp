@@ -682,10 +682,39 @@ TEST(CatalogContract, OpenApiDescribesEveryCatalogRoute) {
          {"Product", "ProductInput", "ProductPage", "Category", "CategoryInput"}) {
         EXPECT_TRUE(schemas.contains(name)) << name;
     }
-    const auto& product = schemas.at("Product").at("properties").as_object();
-    for (const char* field : {"_id", "name", "description", "price", "category", "stock",
-                              "image_url", "created_at", "updated_at"}) {
-        EXPECT_TRUE(product.contains(field)) << field;
+    // The documented properties are exactly what the service sends, all of them required.
+    const std::string admin = make_admin(service, client, "contract-admin@example.com");
+    auto category = client.post("/categories", {{"name", "Contract"}}, admin);
+    ASSERT_EQ(category.status, 201);
+    auto product =
+        client.post("/products", {{"name", "Contract"}, {"price", 1}, {"stock", 1}}, admin);
+    ASSERT_EQ(product.status, 201);
+    auto keys = [](const json::value& object) {
+        std::set<std::string> out;
+        for (const auto& entry : object.as_object()) out.emplace(entry.key());
+        return out;
+    };
+    auto documented = [&schemas](const char* name, const char* member) {
+        std::set<std::string> out;
+        const auto& schema = schemas.at(name).as_object();
+        if (std::string(member) == "properties") {
+            for (const auto& entry : schema.at("properties").as_object()) out.emplace(entry.key());
+        } else {
+            for (const auto& field : schema.at("required").as_array()) {
+                out.emplace(field.as_string());
+            }
+        }
+        return out;
+    };
+    const json::value product_body = product.json();
+    const json::value category_body = client.get("/categories").json();
+    const json::value page_body = client.get("/products").json();
+    for (const char* member : {"properties", "required"}) {
+        EXPECT_EQ(keys(product_body), documented("Product", member)) << member;
+        EXPECT_EQ(keys(category.json()), documented("Category", member)) << member;
+        EXPECT_EQ(keys(category_body.at("items").at(0)), documented("Category", member));
+        EXPECT_EQ(keys(category_body), documented("CategoryList", member)) << member;
+        EXPECT_EQ(keys(page_body), documented("ProductPage", member)) << member;
     }
 }
 
