@@ -1,0 +1,253 @@
+// The money-and-stock claims under real concurrency, through the real binary and FerretDB:
+// no overselling, exactly-once restock on racing cancels, and the conservation law surviving
+// SIGKILL at random moments during checkouts.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "support/api_helpers.hpp"
+#include "support/database.hpp"
+#include "support/http_client.hpp"
+#include "support/service.hpp"
+#include "utils/db.hpp"
+
+namespace flaskcart::testing {
+namespace {
+
+constexpr const char* kSecretEnv = "FLASKCART_JWT_SECRET=concurrency-test-secret-0123456789abcdef";
+
+std::string create_product(const HttpClient& client, const std::string& admin,
+                           const std::string& name, std::int64_t stock, double price = 5.0) {
+    auto response = client.post("/products", {{"name", name}, {"price", price}, {"stock", stock}}, admin);
+    EXPECT_EQ(response.status, 201) << response.body;
+    return std::string(response.json().at("_id").as_string());
+}
+
+std::int64_t stock_of(db::Db& db, const std::string& product_id) {
+    const bson_oid_t oid = *db::parse_oid(product_id);
+    auto doc = db.collection("products").find_one(db::Bson(BCON_NEW("_id", BCON_OID(&oid))));
+    return doc ? doc->view().get_int64("stock").value_or(-999) : -999;
+}
+
+// Units of `product_id` in orders of the given statuses.
+std::int64_t units_in_orders(db::Db& db, const std::string& product_id,
+                             const std::vector<std::string>& statuses) {
+    std::int64_t units = 0;
+    for (const auto& doc : db.collection("orders").find(db::Bson())) {
+        const auto status = doc.view().get_string("status").value_or("");
+        if (std::find(statuses.begin(), statuses.end(), status) == statuses.end()) continue;
+        for (const auto& line : doc.view().get_documents("products")) {
+            if (db::oid_to_string(*line.view().get_oid("product_id")) == product_id) {
+                units += line.view().get_int64("quantity").value_or(0);
+            }
+        }
+    }
+    return units;
+}
+
+const std::vector<std::string> kSold{"pending", "paid", "shipped", "delivered"};
+
+TEST(CheckoutConcurrency, FiftyBuyersOfTheLastTenUnitsGetExactlyTenOrders) {
+    Service service({.extra_env = {kSecretEnv}});
+    HttpClient client(service.port());
+    const std::string admin = make_admin(service, client, "admin@example.com");
+    constexpr int kBuyers = 50;
+    std::vector<std::string> tokens(kBuyers);
+    {
+        std::vector<std::future<std::string>> logins;
+        for (int i = 0; i < kBuyers; ++i) {
+            logins.push_back(std::async(std::launch::async, [&, i] {
+                return register_and_login(client, "buyer" + std::to_string(i) + "@example.com");
+            }));
+        }
+        for (int i = 0; i < kBuyers; ++i) tokens[i] = logins[i].get();
+    }
+    db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
+
+    for (int round = 0; round < 3; ++round) {
+        const std::string product = create_product(client, admin, "Last ten #" + std::to_string(round), 10);
+        for (const auto& token : tokens) {
+            ASSERT_EQ(client.post("/cart/add", {{"product_id", product}, {"quantity", 1}}, token).status, 201);
+        }
+        std::atomic<bool> go{false};
+        std::vector<std::future<int>> checkouts;
+        for (const auto& token : tokens) {
+            checkouts.push_back(std::async(std::launch::async, [&, token] {
+                while (!go.load()) std::this_thread::yield();
+                return client.post("/order", boost::json::object{}, token).status;
+            }));
+        }
+        go = true;
+        int placed = 0;
+        int refused = 0;
+        for (auto& checkout : checkouts) {
+            const int status = checkout.get();
+            placed += status == 201 ? 1 : 0;
+            refused += status == 409 ? 1 : 0;
+        }
+        EXPECT_EQ(placed, 10) << "round " << round;
+        EXPECT_EQ(refused, kBuyers - 10) << "round " << round;
+        EXPECT_EQ(stock_of(db, product), 0) << "round " << round;
+        EXPECT_EQ(units_in_orders(db, product, kSold), 10) << "round " << round;
+        EXPECT_EQ(db.collection("products").count(db::Bson(BCON_NEW("stock", "{", "$lt", BCON_INT64(0), "}"))), 0);
+        // The losers' carts still hold their line; clear them for the next round.
+        for (const auto& token : tokens) {
+            client.request("DELETE", "/cart/remove?product_id=" + product, {}, bearer(token));
+        }
+    }
+}
+
+TEST(CheckoutConcurrency, RacingCancelsRestockExactlyOnce) {
+    Service service({.extra_env = {kSecretEnv}});
+    HttpClient client(service.port());
+    const std::string admin = make_admin(service, client, "admin@example.com");
+    const std::string customer = register_and_login(client, "customer@example.com");
+    db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
+    const std::string product = create_product(client, admin, "Cancelled twice", 100);
+
+    for (int round = 0; round < 10; ++round) {
+        ASSERT_EQ(client.post("/cart/add", {{"product_id", product}, {"quantity", 3}}, customer).status, 201);
+        auto order = client.post("/order", boost::json::object{}, customer);
+        ASSERT_EQ(order.status, 201) << order.body;
+        const std::string order_id(order.json().at("_id").as_string());
+        const std::int64_t before = stock_of(db, product);
+
+        std::atomic<bool> go{false};
+        std::vector<std::future<int>> cancels;
+        for (int i = 0; i < 4; ++i) {
+            const std::string& token = i % 2 == 0 ? admin : customer;
+            cancels.push_back(std::async(std::launch::async, [&, token] {
+                while (!go.load()) std::this_thread::yield();
+                return client.put("/order/" + order_id + "/status", {{"status", "cancelled"}}, token).status;
+            }));
+        }
+        go = true;
+        int succeeded = 0;
+        int conflicts = 0;
+        for (auto& cancel : cancels) {
+            const int status = cancel.get();
+            succeeded += status == 200 ? 1 : 0;
+            conflicts += status == 409 ? 1 : 0;
+        }
+        EXPECT_EQ(succeeded, 1) << "round " << round;
+        EXPECT_EQ(conflicts, 3) << "round " << round;
+        EXPECT_EQ(stock_of(db, product), before + 3) << "round " << round;
+    }
+    EXPECT_EQ(stock_of(db, product), 100);
+}
+
+TEST(CheckoutConcurrency, ConcurrentAddsToOneCartLineAreNotLost) {
+    Service service({.extra_env = {kSecretEnv}});
+    HttpClient client(service.port());
+    const std::string admin = make_admin(service, client, "admin@example.com");
+    const std::string customer = register_and_login(client, "adder@example.com");
+    const std::string product = create_product(client, admin, "Popular", 1000);
+    std::vector<std::future<int>> adds;
+    for (int i = 0; i < 20; ++i) {
+        adds.push_back(std::async(std::launch::async, [&] {
+            return client.post("/cart/add", {{"product_id", product}, {"quantity", 2}}, customer).status;
+        }));
+    }
+    int created = 0;
+    for (auto& add : adds) {
+        const int status = add.get();
+        EXPECT_TRUE(status == 200 || status == 201) << status;
+        created += status == 201 ? 1 : 0;
+    }
+    EXPECT_EQ(created, 1);
+    db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
+    auto lines = db.collection("cart").find(db::Bson());
+    ASSERT_EQ(lines.size(), 1U);
+    EXPECT_EQ(lines[0].view().get_int64("quantity"), 40);
+}
+
+// Kills the service with SIGKILL at random moments while customers check out and cancel,
+// restarts it, lets recovery run, and checks that every unit is accounted for:
+// stock left + units in sold (not cancelled) orders = stock ever set.
+TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
+    const std::string database = unique_database_name();
+    auto service = std::make_unique<Service>(ServiceOptions{
+        .database = database,
+        .extra_args = {"--checkout-recovery-after=1"},
+        .extra_env = {kSecretEnv}});
+    HttpClient setup(service->port());
+    const std::string admin = make_admin(*service, setup, "admin@example.com");
+    constexpr std::int64_t kInitial = 400;
+    const std::string widget = create_product(setup, admin, "Widget", kInitial, 19.99);
+    const std::string gadget = create_product(setup, admin, "Gadget", kInitial, 0.10);
+    constexpr int kCustomers = 12;
+    std::vector<std::string> tokens;
+    for (int i = 0; i < kCustomers; ++i) {
+        tokens.push_back(register_and_login(setup, "crash" + std::to_string(i) + "@example.com"));
+    }
+    db::Db db({.uri = service->mongodb_uri(), .database = database});
+    std::mt19937 rng(20261127);
+    int total_placed = 0;
+
+    for (int cycle = 0; cycle < 4; ++cycle) {
+        const int port = service->port();
+        std::atomic<bool> stop{false};
+        std::atomic<int> placed{0};
+        std::vector<std::thread> workers;
+        for (int i = 0; i < kCustomers; ++i) {
+            workers.emplace_back([&, i] {
+                HttpClient client(port);
+                std::mt19937 local(static_cast<unsigned>(i * 7919 + cycle));
+                while (!stop.load()) {
+                    try {
+                        client.post("/cart/add", {{"product_id", widget}, {"quantity", 1 + static_cast<int>(local() % 3)}}, tokens[i]);
+                        client.post("/cart/add", {{"product_id", gadget}, {"quantity", 1}}, tokens[i]);
+                        auto order = client.post("/order", boost::json::object{}, tokens[i]);
+                        if (order.status == 201) {
+                            ++placed;
+                            if (local() % 3 == 0) {
+                                client.put("/order/" + std::string(order.json().at("_id").as_string()) + "/status",
+                                           {{"status", "cancelled"}}, tokens[i]);
+                            }
+                        }
+                    } catch (const std::exception&) {
+                        // The service is being killed: connection errors are expected.
+                        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                    }
+                }
+            });
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 900));
+        service->kill_now();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        stop = true;
+        for (auto& worker : workers) worker.join();
+        total_placed += placed.load();
+
+        service->start();
+        // Recovery: no checkout left half-done, no marker left on a product.
+        bool recovered = false;
+        for (int i = 0; i < 100 && !recovered; ++i) {
+            const auto unfinished = db.collection("orders").count(db::Bson(BCON_NEW(
+                "status", "{", "$in", "[", BCON_UTF8("reserving"), BCON_UTF8("failed"), "]", "}")));
+            const auto unrestocked = db.collection("orders").count(db::Bson(BCON_NEW(
+                "status", BCON_UTF8("cancelled"), "restocked", BCON_BOOL(false))));
+            const auto marked = db.collection("products").count(db::Bson(BCON_NEW(
+                "$or", "[", "{", "stock_holds.0", "{", "$exists", BCON_BOOL(true), "}", "}", "{",
+                "stock_returns.0", "{", "$exists", BCON_BOOL(true), "}", "}", "]")));
+            recovered = unfinished == 0 && unrestocked == 0 && marked == 0;
+            if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
+        ASSERT_TRUE(recovered) << "cycle " << cycle << ": recovery did not finish; see " << service->log_path();
+        for (const auto& product : {widget, gadget}) {
+            const std::int64_t left = stock_of(db, product);
+            EXPECT_GE(left, 0) << "cycle " << cycle;
+            EXPECT_EQ(left + units_in_orders(db, product, kSold), kInitial)
+                << "cycle " << cycle << " product " << product;
+        }
+    }
+    EXPECT_GT(total_placed, 0) << "the test never got an order through";
+    service.reset();
+}
+
+}  // namespace
+}  // namespace flaskcart::testing
