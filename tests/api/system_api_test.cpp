@@ -173,6 +173,29 @@ TEST(SystemApi, IdleKeepAliveConnectionsDoNotDelayShutdown) {
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
+TEST(SystemCli, HelpListsTheSettingsAndBadValuesExitNonZero) {
+    auto run = [](std::vector<std::string> args, std::string& output) {
+        args.insert(args.begin(), service_binary());
+        ChildProcess process(args, {}, test_log_dir() + "/cli-errors.log");
+        output.clear();
+        while (auto line = process.read_line(std::chrono::seconds(30))) output += *line + "\n";
+        return process.wait_for_exit(std::chrono::seconds(30)).value_or(-1);
+    };
+    std::string output;
+    EXPECT_EQ(run({"--help"}, output), 0);
+    for (const char* option : {"--bind", "--port", "--mongodb-uri", "--database", "--workers",
+                               "--log-level", "--log-format", "--jwt-secret", "create-admin",
+                               "seed-demo"}) {
+        EXPECT_NE(output.find(option), std::string::npos) << option;
+    }
+    EXPECT_EQ(run({"--port=70000"}, output), 2);
+    EXPECT_EQ(run({"--workers=0"}, output), 2);
+    EXPECT_EQ(run({"--log-level=loud"}, output), 2);
+    EXPECT_EQ(run({"--mode=production"}, output), 2);  // no JWT secret
+    EXPECT_EQ(run({"--jwt-secret=short"}, output), 2);
+    EXPECT_EQ(run({"--no-such-flag"}, output), 2);
+}
+
 TEST(SystemApi, SaturatedWorkerPoolAnswers503AtOnce) {
     // One worker, one request in flight: a /ready against a dead database holds the worker for
     // the server-selection timeout, so the next request finds the pool saturated.
