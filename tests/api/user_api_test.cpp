@@ -21,11 +21,13 @@ constexpr const char* kSecret = "test-secret-that-is-at-least-32-bytes-long!";
 class UserApi : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        service_ = new Service({.extra_env = {std::string("FLASKCART_JWT_SECRET=") + kSecret}});
+        service_holder_ = std::make_unique<Service>(
+            ServiceOptions{.extra_env = {std::string("FLASKCART_JWT_SECRET=") + kSecret}});
+        service_ = service_holder_.get();
     }
     static void TearDownTestSuite() {
-        delete service_;
         service_ = nullptr;
+        service_holder_.reset();
     }
     HttpClient client() const { return HttpClient(service_->port()); }
     db::Db database() const {
@@ -35,8 +37,10 @@ protected:
         static int counter = 0;
         return tag + std::to_string(counter++) + "-" + crypto::random_hex(4) + "@example.com";
     }
+    static std::unique_ptr<Service> service_holder_;
     static Service* service_;
 };
+std::unique_ptr<Service> UserApi::service_holder_;
 Service* UserApi::service_ = nullptr;
 
 std::string base64url(std::string_view data) {
