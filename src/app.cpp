@@ -181,6 +181,14 @@ void App::run_maintenance_loop() {
 int App::run() {
     http::ServerOptions options;
     options.max_body_bytes = std::max(config_.max_body_bytes, config_.max_image_bytes);
+    // Only image uploads may send more than a JSON body.
+    options.body_limit_for = [this](std::string_view target) {
+        const std::string_view path = target.substr(0, target.find('?'));
+        constexpr std::string_view kImageSuffix = "/image";
+        const bool is_image = path.size() > kImageSuffix.size() &&
+                              path.substr(path.size() - kImageSuffix.size()) == kImageSuffix;
+        return is_image ? config_.max_image_bytes : config_.max_body_bytes;
+    };
     options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
     options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
     options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);

@@ -152,24 +152,34 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
                                                    "the request headers are too large"));
             break;
         }
+        const auto too_large = [](std::size_t limit) {
+            return ApiError::payload_too_large("the request body exceeds " +
+                                               std::to_string(limit) + " bytes");
+        };
         // Beast checks a declared Content-Length against the body limit while parsing the
         // header, so an oversized body is refused here without reading any of it.
         if (ec == bhttp::error::body_limit) {
-            co_await send_error_and_close(ApiError::payload_too_large(
-                "the request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes"));
+            co_await send_error_and_close(too_large(options_.max_body_bytes));
             break;
         }
         if (ec) {
             co_await send_error_and_close(ApiError::bad_request("malformed HTTP request"));
             break;
         }
+        const std::size_t body_limit = options_.body_limit_for
+                                           ? options_.body_limit_for(parser.get().target())
+                                           : options_.max_body_bytes;
+        if (const auto declared = parser.content_length(); declared && *declared > body_limit) {
+            co_await send_error_and_close(too_large(body_limit));
+            break;
+        }
+        parser.body_limit(body_limit);
         if (!parser.is_done()) {
             stream.expires_after(options_.body_timeout);
             co_await bhttp::async_read(stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
             if (ec == bhttp::error::body_limit) {
-                co_await send_error_and_close(ApiError::payload_too_large(
-                    "the request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes"));
+                co_await send_error_and_close(too_large(body_limit));
                 break;
             }
             if (ec) break;

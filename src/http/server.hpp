@@ -19,7 +19,9 @@
 namespace flaskcart::http {
 
 struct ServerOptions {
+    // The largest body any route accepts; body_limit_for() may lower it per request target.
     std::size_t max_body_bytes = 1024 * 1024;
+    std::function<std::size_t(std::string_view target)> body_limit_for;
     std::size_t max_header_bytes = 16 * 1024;
     std::chrono::milliseconds header_timeout{10'000};
     std::chrono::milliseconds body_timeout{30'000};

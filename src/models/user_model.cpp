@@ -83,6 +83,10 @@ std::vector<User> UserStore::list(std::int64_t skip, std::int64_t limit) {
 
 std::int64_t UserStore::count() { return db_.collection(kUsers).count(db::Bson()); }
 
+std::int64_t UserStore::count_admins() {
+    return db_.collection(kUsers).count(db::Bson(BCON_NEW("role", BCON_UTF8("admin"))));
+}
+
 std::optional<User> UserStore::update_profile(std::string_view id, const ProfileChanges& changes) {
     auto oid = db::parse_oid(id);
     if (!oid) return std::nullopt;

@@ -57,6 +57,7 @@ public:
     std::optional<User> find_by_email(const std::string& normalized_email);
     std::vector<User> list(std::int64_t skip, std::int64_t limit);
     std::int64_t count();
+    std::int64_t count_admins();
     // The updated user, or std::nullopt when it no longer exists.
     std::optional<User> update_profile(std::string_view id, const ProfileChanges& changes);
     std::optional<User> set_role(std::string_view id, std::string_view role);

@@ -114,6 +114,8 @@ public:
                 throw ApiError::validation("product_id", "must be a product id (24 hexadecimal digits)");
             }
             product_id = *from_query;
+        } else if (ctx.request().body.empty()) {
+            throw ApiError::validation("product_id", "is required (in the body or the query)");
         } else {
             const auto body = ctx.json_body();
             helpers::FieldReader fields(body, {"product_id", "user_id"});
@@ -135,14 +137,11 @@ private:
 void register_cart_routes(http::Router& router, services::CartService& cart,
                           services::AuthService& auth) {
     auto handlers = std::make_shared<CartHandlers>(cart, auth);
-    auto bind = [&handlers](Response (CartHandlers::*method)(RequestContext&)) {
-        return bind_handler(handlers, method);
-    };
-    router.add("POST", "/cart/add", bind(&CartHandlers::add));
-    router.add("GET", "/cart", bind(&CartHandlers::view_own));
-    router.add("GET", "/cart/{user_id}", bind(&CartHandlers::view_user));
-    router.add("PUT", "/cart/update", bind(&CartHandlers::update));
-    router.add("DELETE", "/cart/remove", bind(&CartHandlers::remove));
+    router.add("POST", "/cart/add", bind_handler(handlers, &CartHandlers::add));
+    router.add("GET", "/cart", bind_handler(handlers, &CartHandlers::view_own));
+    router.add("GET", "/cart/{user_id}", bind_handler(handlers, &CartHandlers::view_user));
+    router.add("PUT", "/cart/update", bind_handler(handlers, &CartHandlers::update));
+    router.add("DELETE", "/cart/remove", bind_handler(handlers, &CartHandlers::remove));
 }
 
 }  // namespace flaskcart::routes

@@ -134,14 +134,11 @@ class CategoryHandlers {
 void register_category_routes(http::Router& router, models::CategoryStore& categories,
                               models::ProductStore& products, services::AuthService& auth) {
     auto handlers = std::make_shared<CategoryHandlers>(categories, products, auth);
-    const auto bind = [handlers](Response (CategoryHandlers::*method)(RequestContext&)) {
-        return [handlers, method](RequestContext& ctx) { return ((*handlers).*method)(ctx); };
-    };
-    router.add("POST", "/categories", bind(&CategoryHandlers::create));
-    router.add("GET", "/categories", bind(&CategoryHandlers::list));
-    router.add("GET", "/categories/{id}", bind(&CategoryHandlers::get));
-    router.add("PUT", "/categories/{id}", bind(&CategoryHandlers::update));
-    router.add("DELETE", "/categories/{id}", bind(&CategoryHandlers::remove));
+    router.add("POST", "/categories", bind_handler(handlers, &CategoryHandlers::create));
+    router.add("GET", "/categories", bind_handler(handlers, &CategoryHandlers::list));
+    router.add("GET", "/categories/{id}", bind_handler(handlers, &CategoryHandlers::get));
+    router.add("PUT", "/categories/{id}", bind_handler(handlers, &CategoryHandlers::update));
+    router.add("DELETE", "/categories/{id}", bind_handler(handlers, &CategoryHandlers::remove));
 }
 
 }  // namespace flaskcart::routes

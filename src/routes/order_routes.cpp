@@ -78,7 +78,9 @@ public:
         services::PlaceOrderRequest request;
         request.user_id = caller.user_id;
         request.idempotency_key = read_idempotency_key(ctx);
-        request.fingerprint = crypto::digest_hex(helpers::trim(ctx.request().body));
+        // The parsed body, re-serialized: formatting does not make a request different, and an
+        // absent body is the same request as {}.
+        request.fingerprint = crypto::digest_hex(boost::json::serialize(body));
         auto result = checkout_.place_order(request);
         Response response = Response::json(201, order_json(result.order));
         response.headers.emplace_back("Location", "/order/" + result.order.id);
@@ -144,14 +146,11 @@ private:
 void register_order_routes(http::Router& router, services::CheckoutService& checkout,
                            models::OrderStore& orders, services::AuthService& auth) {
     auto handlers = std::make_shared<OrderHandlers>(checkout, orders, auth);
-    auto bind = [&handlers](Response (OrderHandlers::*method)(RequestContext&)) {
-        return bind_handler(handlers, method);
-    };
-    router.add("POST", "/order", bind(&OrderHandlers::place));
-    router.add("GET", "/orders", bind(&OrderHandlers::list_own));
-    router.add("GET", "/orders/{user_id}", bind(&OrderHandlers::list_for_user));
-    router.add("GET", "/order/{order_id}", bind(&OrderHandlers::get));
-    router.add("PUT", "/order/{order_id}/status", bind(&OrderHandlers::set_status));
+    router.add("POST", "/order", bind_handler(handlers, &OrderHandlers::place));
+    router.add("GET", "/orders", bind_handler(handlers, &OrderHandlers::list_own));
+    router.add("GET", "/orders/{user_id}", bind_handler(handlers, &OrderHandlers::list_for_user));
+    router.add("GET", "/order/{order_id}", bind_handler(handlers, &OrderHandlers::get));
+    router.add("PUT", "/order/{order_id}/status", bind_handler(handlers, &OrderHandlers::set_status));
 }
 
 }  // namespace flaskcart::routes

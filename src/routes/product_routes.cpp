@@ -228,16 +228,13 @@ void register_product_routes(http::Router& router, models::ProductStore& product
                              services::AuthService& auth, const Config& config) {
     auto handlers = std::make_shared<ProductHandlers>(products, categories, images, auth,
                                                       config.max_image_bytes);
-    const auto bind = [handlers](Response (ProductHandlers::*method)(RequestContext&)) {
-        return [handlers, method](RequestContext& ctx) { return ((*handlers).*method)(ctx); };
-    };
-    router.add("POST", "/products", bind(&ProductHandlers::create));
-    router.add("GET", "/products", bind(&ProductHandlers::list));
-    router.add("GET", "/products/{id}", bind(&ProductHandlers::get));
-    router.add("PUT", "/products/{id}", bind(&ProductHandlers::update));
-    router.add("DELETE", "/products/{id}", bind(&ProductHandlers::remove));
-    router.add("POST", "/products/{id}/image", bind(&ProductHandlers::upload_image));
-    router.add("GET", "/products/{id}/image", bind(&ProductHandlers::get_image));
+    router.add("POST", "/products", bind_handler(handlers, &ProductHandlers::create));
+    router.add("GET", "/products", bind_handler(handlers, &ProductHandlers::list));
+    router.add("GET", "/products/{id}", bind_handler(handlers, &ProductHandlers::get));
+    router.add("PUT", "/products/{id}", bind_handler(handlers, &ProductHandlers::update));
+    router.add("DELETE", "/products/{id}", bind_handler(handlers, &ProductHandlers::remove));
+    router.add("POST", "/products/{id}/image", bind_handler(handlers, &ProductHandlers::upload_image));
+    router.add("GET", "/products/{id}/image", bind_handler(handlers, &ProductHandlers::get_image));
 }
 
 }  // namespace flaskcart::routes

@@ -52,7 +52,8 @@ std::optional<std::string> read_password(const boost::json::object& body, std::s
 
 ApiError invalid_credentials() {
     // One answer for an unknown email and a wrong password: no account enumeration.
-    return ApiError(401, "invalid-credentials", "Unauthorized", "invalid email or password");
+    return ApiError(401, "invalid-credentials", "Unauthorized", "invalid email or password", {},
+                    {{"WWW-Authenticate", "Bearer realm=\"flaskcart\""}});
 }
 
 void throw_if_throttled(services::LoginThrottle& throttle, const std::string& key) {
@@ -195,6 +196,12 @@ public:
             fields.add_error("role", "must be customer or admin");
         }
         fields.finish();
+        if (*role == models::kRoleCustomer) {
+            auto target = users_.find_by_id(ctx.path_param("id"));
+            if (target && target->role == models::kRoleAdmin && users_.count_admins() <= 1) {
+                throw ApiError::conflict("this is the last admin; promote another user first");
+            }
+        }
         auto user = users_.set_role(ctx.path_param("id"), *role);
         if (!user) throw ApiError::not_found("user");
         return Response::json(200, user_json(*user));
@@ -210,17 +217,14 @@ private:
 void register_user_routes(http::Router& router, models::UserStore& users,
                           services::AuthService& auth) {
     auto handlers = std::make_shared<UserHandlers>(users, auth);
-    auto bind = [&handlers](Response (UserHandlers::*method)(RequestContext&)) {
-        return bind_handler(handlers, method);
-    };
-    router.add("POST", "/register", bind(&UserHandlers::register_user));
-    router.add("POST", "/login", bind(&UserHandlers::login));
-    router.add("POST", "/logout", bind(&UserHandlers::logout));
-    router.add("GET", "/profile", bind(&UserHandlers::get_profile));
-    router.add("PUT", "/profile", bind(&UserHandlers::update_profile));
-    router.add("GET", "/users", bind(&UserHandlers::list_users));
-    router.add("GET", "/users/{id}", bind(&UserHandlers::get_user));
-    router.add("PUT", "/users/{id}/role", bind(&UserHandlers::set_role));
+    router.add("POST", "/register", bind_handler(handlers, &UserHandlers::register_user));
+    router.add("POST", "/login", bind_handler(handlers, &UserHandlers::login));
+    router.add("POST", "/logout", bind_handler(handlers, &UserHandlers::logout));
+    router.add("GET", "/profile", bind_handler(handlers, &UserHandlers::get_profile));
+    router.add("PUT", "/profile", bind_handler(handlers, &UserHandlers::update_profile));
+    router.add("GET", "/users", bind_handler(handlers, &UserHandlers::list_users));
+    router.add("GET", "/users/{id}", bind_handler(handlers, &UserHandlers::get_user));
+    router.add("PUT", "/users/{id}/role", bind_handler(handlers, &UserHandlers::set_role));
 }
 
 }  // namespace flaskcart::routes

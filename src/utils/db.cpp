@@ -113,38 +113,42 @@ std::optional<std::int64_t> BsonView::get_date_ms(const char* key) const {
     return bson_iter_date_time(&it);
 }
 
-std::vector<Bson> BsonView::get_documents(const char* key) const {
-    std::vector<Bson> out;
+namespace {
+
+// Calls `visit` with an iterator on each element of the array field `key`, if it is an array.
+template <typename Visit>
+void for_each_element(const bson_t* doc, const char* key, Visit&& visit) {
     bson_iter_t it;
     bson_iter_t child;
-    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_ARRAY(&it) ||
+    if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_ARRAY(&it) ||
         !bson_iter_recurse(&it, &child)) {
-        return out;
+        return;
     }
-    while (bson_iter_next(&child)) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&child)) continue;
+    while (bson_iter_next(&child)) visit(child);
+}
+
+}  // namespace
+
+std::vector<Bson> BsonView::get_documents(const char* key) const {
+    std::vector<Bson> out;
+    for_each_element(doc_, key, [&](const bson_iter_t& element) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&element)) return;
         std::uint32_t length = 0;
         const std::uint8_t* data = nullptr;
-        bson_iter_document(&child, &length, &data);
+        bson_iter_document(&element, &length, &data);
         out.emplace_back(bson_new_from_data(data, length));
-    }
+    });
     return out;
 }
 
 std::vector<bson_oid_t> BsonView::get_oids(const char* key) const {
     std::vector<bson_oid_t> out;
-    bson_iter_t it;
-    bson_iter_t child;
-    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_ARRAY(&it) ||
-        !bson_iter_recurse(&it, &child)) {
-        return out;
-    }
-    while (bson_iter_next(&child)) {
-        if (!BSON_ITER_HOLDS_OID(&child)) continue;
+    for_each_element(doc_, key, [&](const bson_iter_t& element) {
+        if (!BSON_ITER_HOLDS_OID(&element)) return;
         bson_oid_t oid;
-        bson_oid_copy(bson_iter_oid(&child), &oid);
+        bson_oid_copy(bson_iter_oid(&element), &oid);
         out.push_back(oid);
-    }
+    });
     return out;
 }
 

@@ -85,6 +85,21 @@ TEST(SystemApi, OversizedBodyIs413WithoutReadingIt) {
     EXPECT_EQ(chunked.rfind("HTTP/1.1 413", 0), 0U) << chunked;
 }
 
+TEST(SystemApi, JsonRoutesKeepTheirOwnLimitWhenImagesMayBeLarger) {
+    Service service({.extra_args = {"--max-body-bytes=2048", "--max-image-bytes=1048576"}});
+    HttpClient client(service.port());
+    auto json = client.request("POST", "/register", "{\"name\": \"" + std::string(4096, 'x') + "\"}");
+    EXPECT_EQ(json.status, 413);
+    const std::string reply = client.raw(
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100000\r\n\r\n");
+    EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0U) << reply;
+    // The image route accepts more than 2048 bytes (and then asks for a token).
+    auto image = client.request("POST", "/products/000000000000000000000000/image",
+                                std::string(8192, 'x'), {}, "image/png");
+    EXPECT_EQ(image.status, 401);
+}
+
 TEST(SystemApi, MalformedHttpIs400) {
     Service service;
     HttpClient client(service.port());

@@ -220,6 +220,7 @@ TEST_F(UserApi, WrongPasswordAndUnknownEmailGetTheSameAnswer) {
     auto unknown_email = client().post("/login", {{"email", unique_email("ghost")}, {"password", "wrong-horse-1"}});
     expect_problem(wrong_password, 401);
     expect_problem(unknown_email, 401);
+    EXPECT_EQ(wrong_password.header("www-authenticate"), unknown_email.header("www-authenticate"));
     auto a = wrong_password.json().as_object();
     auto b = unknown_email.json().as_object();
     EXPECT_EQ(a["detail"], b["detail"]);
@@ -358,6 +359,18 @@ TEST_F(UserApi, AdminListsUsersAndChangesRoles) {
     // And a demoted admin's token stops passing them at once.
     EXPECT_EQ(client().put("/users/" + customer_id + "/role", {{"role", "customer"}}, admin).status, 200);
     expect_problem(client().get("/users", customer), 403);
+}
+
+TEST(UserApiAdmins, TheLastAdminCannotBeDemoted) {
+    Service service;
+    HttpClient client(service.port());
+    const std::string admin = make_admin(service, client, "only-admin@example.com");
+    const std::string admin_id = user_id_of(client, admin);
+    auto refused = client.put("/users/" + admin_id + "/role", {{"role", "customer"}}, admin);
+    expect_problem(refused, 409);
+    const std::string second = make_admin(service, client, "second-admin@example.com");
+    EXPECT_EQ(client.put("/users/" + admin_id + "/role", {{"role", "customer"}}, second).status, 200);
+    expect_problem(client.get("/users", admin), 403);
 }
 
 TEST_F(UserApi, DeletedUsersTokensStopWorking) {
