@@ -612,6 +612,9 @@ TEST_F(CartOrderApi, RemoveFailures) {
                                     bearer(ann.token)),
                    422);
     expect_problem(client().request("DELETE", "/cart/remove", "{}", bearer(ann.token)), 422);
+    auto nothing = client().del("/cart/remove", ann.token);
+    expect_problem(nothing, 422);
+    EXPECT_FALSE(field_error(nothing, "product_id").empty()) << nothing.body;
     const Customer bob = new_customer("rmforeign");
     expect_problem(client().request(
                        "DELETE", "/cart/remove",
@@ -849,6 +852,14 @@ TEST_F(CartOrderApi, SameKeyAndBodyReplaysTheOrder) {
     EXPECT_EQ(again.json().at("total_price"), 16);
     EXPECT_EQ(stock_of(product), 8);
     EXPECT_EQ(count_by_user("orders", ann.id), 1);
+
+    // Formatting does not make another request, and an absent body is the same as {}.
+    for (const std::string body : {"  { }\n", ""}) {
+        auto same = place(ann, body, key);
+        ASSERT_EQ(same.status, 201) << same.body;
+        EXPECT_EQ(same.header("idempotent-replayed"), "true");
+        EXPECT_EQ(same.json().at("_id").as_string(), id);
+    }
 
     // A fresh cart under the same key still replays the first order and places nothing.
     ASSERT_EQ(add(ann, product, 1).status, 201);
