@@ -119,7 +119,7 @@ models::UserStore& App::users() noexcept { return components_->users; }
 services::AuthService& App::auth() noexcept { return components_->auth; }
 
 void App::register_routes() {
-    routes::register_system_routes(router_, db_, kOpenApiDocument);
+    routes::register_system_routes(router_, db_, indexes_ready_, kOpenApiDocument);
     routes::register_user_routes(router_, components_->users, components_->auth);
     routes::register_category_routes(router_, components_->categories, components_->products,
                                      components_->auth);
@@ -204,6 +204,8 @@ int App::run() {
     // Tests and scripts wait for this line on stdout to learn the port.
     std::cout << "LISTENING " << server.port() << std::endl;
 
+    // Its first pass — indexes, then start-up recovery — begins at once; /ready answers 503
+    // until the indexes exist.
     std::thread maintenance([this] { run_maintenance_loop(); });
 
     asio::signal_set signals(io_, SIGINT, SIGTERM);

@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -56,7 +57,9 @@ private:
     std::mutex maintenance_mutex_;
     std::condition_variable maintenance_wakeup_;
     bool stopping_ = false;
-    bool indexes_ready_ = false;
+    // Set once every index exists; /ready stays 503 until then, so a load balancer sends no
+    // traffic to an instance whose unique indexes are not yet guarding writes.
+    std::atomic<bool> indexes_ready_{false};
 };
 
 // Sets up logging, then runs the subcommand the config names (serve, create-admin, seed-demo).

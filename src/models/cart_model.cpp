@@ -59,8 +59,8 @@ std::optional<CartLine> CartStore::find_line(const std::string& user_id,
     return line_from_bson(doc->view());
 }
 
-CartLine CartStore::add(const std::string& user_id, const std::string& product_id,
-                        std::int64_t quantity, bool& created) {
+CartStore::AddResult CartStore::add(const std::string& user_id, const std::string& product_id,
+                                    std::int64_t quantity, std::int64_t max_total) {
     const bson_oid_t user = require_oid(user_id);
     const bson_oid_t product = require_oid(product_id);
     const std::int64_t now = db::now_ms();
@@ -72,10 +72,13 @@ CartLine CartStore::add(const std::string& user_id, const std::string& product_i
     // FerretDB applies $inc by rewriting the document, so writes to one line are serialized
     // in-process as well; MongoDB's upsert is atomic on its own.
     auto guard = db_.lock_document(kCart, user_id + product_id);
+    AddResult outcome;
+    if (auto existing = find_line(user_id, product_id)) outcome.previous_quantity = existing->quantity;
+    if (outcome.previous_quantity + quantity > max_total) return outcome;
     for (int attempt = 0;; ++attempt) {
         try {
             auto result = db_.collection(kCart).update_one(filter, update, &opts);
-            created = result.upserted_id.has_value() || result.matched == 0;
+            outcome.created = result.upserted_id.has_value() || result.matched == 0;
             break;
         } catch (const db::DbError& error) {
             // Two upserts may both take the insert branch (FERRETDB.md; MongoDB too, without a
@@ -83,9 +86,9 @@ CartLine CartStore::add(const std::string& user_id, const std::string& product_i
             if (error.kind() != db::DbErrorKind::kDuplicateKey || attempt >= 3) throw;
         }
     }
-    auto line = find_line(user_id, product_id);
-    if (!line) throw std::runtime_error("cart: line vanished right after its upsert");
-    return *line;
+    outcome.line = find_line(user_id, product_id);
+    if (!outcome.line) throw std::runtime_error("cart: line vanished right after its upsert");
+    return outcome;
 }
 
 std::optional<CartLine> CartStore::set_quantity(const std::string& user_id,

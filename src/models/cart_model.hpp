@@ -29,10 +29,16 @@ public:
 
     std::vector<CartLine> lines_for(const std::string& user_id);
     std::optional<CartLine> find_line(const std::string& user_id, const std::string& product_id);
-    // Adds `quantity` to the line, creating it if needed, as one upsert ($inc/$setOnInsert)
-    // rather than a read-then-write. `created` tells which happened.
-    CartLine add(const std::string& user_id, const std::string& product_id, std::int64_t quantity,
-                 bool& created);
+    struct AddResult {
+        std::optional<CartLine> line;  // empty when the line would exceed max_total
+        bool created = false;
+        std::int64_t previous_quantity = 0;
+    };
+    // Adds `quantity` to the line, creating it if needed, with one upsert ($inc/$setOnInsert),
+    // unless the line would then hold more than `max_total`. The check and the write happen
+    // under the line's in-process lock, so concurrent adds cannot pass the limit together.
+    AddResult add(const std::string& user_id, const std::string& product_id,
+                  std::int64_t quantity, std::int64_t max_total);
     // std::nullopt when the user has no such line.
     std::optional<CartLine> set_quantity(const std::string& user_id, const std::string& product_id,
                                          std::int64_t quantity);

@@ -1,6 +1,7 @@
 #pragma once
 // One register_<module>_routes() per module; app.cpp calls them explicitly, in order.
 
+#include <atomic>
 #include <memory>
 #include <string_view>
 
@@ -27,7 +28,8 @@ struct Config;
 
 namespace routes {
 
-void register_system_routes(http::Router& router, db::Db& db, std::string_view openapi_json);
+void register_system_routes(http::Router& router, db::Db& db,
+                            const std::atomic<bool>& indexes_ready, std::string_view openapi_json);
 void register_user_routes(http::Router& router, models::UserStore& users,
                           services::AuthService& auth);
 void register_category_routes(http::Router& router, models::CategoryStore& categories,

@@ -7,12 +7,16 @@
 
 namespace flaskcart::routes {
 
-void register_system_routes(http::Router& router, db::Db& db, std::string_view openapi_json) {
+void register_system_routes(http::Router& router, db::Db& db,
+                            const std::atomic<bool>& indexes_ready, std::string_view openapi_json) {
     router.add("GET", "/health", [](http::RequestContext&) {
         return http::Response::json(200, {{"status", "ok"}});
     });
-    router.add("GET", "/ready", [&db](http::RequestContext&) {
+    router.add("GET", "/ready", [&db, &indexes_ready](http::RequestContext&) {
         if (!db.ping()) throw http::ApiError::unavailable("the database is unreachable", 2);
+        if (!indexes_ready.load()) {
+            throw http::ApiError::unavailable("the database indexes are being created", 1);
+        }
         return http::Response::json(200, {{"status", "ready"}, {"database", "ok"}});
     });
     router.add("GET", "/openapi.json", [openapi_json](http::RequestContext&) {

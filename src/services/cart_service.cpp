@@ -1,5 +1,6 @@
 #include "services/cart_service.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "http/problem.hpp"
@@ -22,13 +23,16 @@ models::CartLine CartService::add_item(const std::string& user_id, const std::st
                                        std::int64_t quantity, bool& created) {
     auto product = products_.find_by_id(product_id);
     if (!product) throw ApiError::not_found("product");
-    const auto existing = cart_.find_line(user_id, product_id);
-    const std::int64_t wanted = quantity + (existing ? existing->quantity : 0);
-    if (wanted > kMaxLineQuantity) {
-        throw ApiError::validation("quantity", "a cart line holds at most 1000 units");
+    auto result =
+        cart_.add(user_id, product_id, quantity, std::min(kMaxLineQuantity, product->stock));
+    if (!result.line) {
+        if (result.previous_quantity + quantity > kMaxLineQuantity) {
+            throw ApiError::validation("quantity", "a cart line holds at most 1000 units");
+        }
+        throw short_of_stock(*product);
     }
-    if (wanted > product->stock) throw short_of_stock(*product);
-    return cart_.add(user_id, product_id, quantity, created);
+    created = result.created;
+    return *result.line;
 }
 
 std::optional<models::CartLine> CartService::update_item(const std::string& user_id,
@@ -38,6 +42,7 @@ std::optional<models::CartLine> CartService::update_item(const std::string& user
         remove_item(user_id, product_id);
         return std::nullopt;
     }
+    if (!cart_.find_line(user_id, product_id)) throw ApiError::not_found("cart line");
     auto product = products_.find_by_id(product_id);
     if (!product) throw ApiError::not_found("product");
     if (quantity > product->stock) throw short_of_stock(*product);

@@ -136,7 +136,8 @@ TEST(SystemApi, ReadyFollowsTheDatabaseAndRecoversWithoutRestart) {
 TEST(SystemApi, StartsWithTheDatabaseDownAndAnswers503) {
     const int dead_port = find_free_port();
     Service service({.mongodb_uri = "mongodb://127.0.0.1:" + std::to_string(dead_port) + "/",
-                     .database = unique_database_name()});
+                     .database = unique_database_name(),
+                     .wait_until_ready = false});
     HttpClient client(service.port());
     EXPECT_EQ(client.get("/health").status, 200);
     auto ready = client.get("/ready");
@@ -218,7 +219,8 @@ TEST(SystemApi, SaturatedWorkerPoolAnswers503AtOnce) {
     Service service({.mongodb_uri = "mongodb://127.0.0.1:" + std::to_string(dead_port) +
                                     "/?serverSelectionTimeoutMS=3000",
                      .database = unique_database_name(),
-                     .extra_args = {"--workers=1", "--max-in-flight=1"}});
+                     .extra_args = {"--workers=1", "--max-in-flight=1"},
+                     .wait_until_ready = false});
     HttpClient client(service.port());
     auto slow = std::async(std::launch::async, [&] { return client.get("/ready"); });
     std::this_thread::sleep_for(std::chrono::milliseconds(500));

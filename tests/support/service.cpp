@@ -2,8 +2,10 @@
 
 #include <csignal>
 #include <stdexcept>
+#include <thread>
 
 #include "support/database.hpp"
+#include "support/http_client.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::testing {
@@ -38,6 +40,15 @@ void Service::start() {
             port_ = std::stoi(line->substr(10));
             break;
         }
+    }
+    if (!options_.wait_until_ready) return;
+    HttpClient client(port_);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (client.get("/ready").status != 200) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            throw std::runtime_error("flaskcart never became ready; see " + log_path_);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
 }
 

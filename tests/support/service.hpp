@@ -14,6 +14,9 @@ struct ServiceOptions {
     std::string database;     // default: a unique name
     std::vector<std::string> extra_args;
     std::vector<std::string> extra_env;
+    // Wait for GET /ready = 200 (database reachable, indexes created) before returning; off for
+    // tests that start the service against a dead database.
+    bool wait_until_ready = true;
 };
 
 class Service {
