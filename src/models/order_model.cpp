@@ -40,6 +40,7 @@ Order order_from_bson(const db::BsonView& doc) {
     order.idempotency_key = doc.get_string("idempotency_key").value_or("");
     order.request_fingerprint = doc.get_string("request_fingerprint").value_or("");
     order.restocked = doc.get_bool("restocked").value_or(false);
+    order.restocked_at_ms = doc.get_date_ms("restocked_at").value_or(0);
     order.created_at_ms = doc.get_date_ms("created_at").value_or(0);
     order.updated_at_ms = doc.get_date_ms("updated_at").value_or(order.created_at_ms);
     return order;
@@ -170,7 +171,8 @@ bool OrderStore::mark_restocked(const std::string& id) {
     auto oid = db::parse_oid(id);
     if (!oid) return false;
     return db_.update_if(kOrders, *oid, db::Bson(BCON_NEW("restocked", BCON_BOOL(false))),
-                         db::Bson(BCON_NEW("$set", "{", "restocked", BCON_BOOL(true), "}")));
+                         db::Bson(BCON_NEW("$set", "{", "restocked", BCON_BOOL(true),
+                                           "restocked_at", BCON_DATE_TIME(db::now_ms()), "}")));
 }
 
 bool OrderStore::delete_failed(const std::string& id) {
@@ -194,10 +196,13 @@ std::vector<Order> OrderStore::find_by_status(const std::string& status,
     return map_orders(db_.collection(kOrders).find(filter, &opts));
 }
 
-std::vector<Order> OrderStore::find_unrestocked_cancellations(std::int64_t limit) {
+std::vector<Order> OrderStore::find_unrestocked_cancellations(std::int64_t cancelled_before_ms,
+                                                              std::int64_t limit) {
     db::Bson opts(BCON_NEW("limit", BCON_INT64(limit)));
     return map_orders(db_.collection(kOrders).find(
-        db::Bson(BCON_NEW("status", BCON_UTF8(order_status::kCancelled), "restocked", BCON_BOOL(false))),
+        db::Bson(BCON_NEW("status", BCON_UTF8(order_status::kCancelled), "restocked",
+                          BCON_BOOL(false), "updated_at", "{", "$lt",
+                          BCON_DATE_TIME(cancelled_before_ms), "}")),
         &opts));
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Collection `orders`: {_id, user_id, products: [{product_id, name, quantity, price_cents}],
 // total_price_cents, status, status_history: [{status, at}], idempotency_key,
-// request_fingerprint, restocked, created_at, updated_at}. Names and prices are copies taken at
+// request_fingerprint, restocked, restocked_at, created_at, updated_at}. Names and prices are copies taken at
 // checkout. Money is int64 cents. Status changes are conditional single-document writes
 // (Db::update_if), so two racing changes cannot both apply.
 
@@ -50,6 +50,7 @@ struct Order {
     std::string idempotency_key;
     std::string request_fingerprint;
     bool restocked = false;
+    std::int64_t restocked_at_ms = 0;
     std::int64_t created_at_ms = 0;
     std::int64_t updated_at_ms = 0;
 };
@@ -76,7 +77,9 @@ public:
     // For recovery: orders in `status`, created before `created_before_ms` (0 = any time).
     std::vector<Order> find_by_status(const std::string& status, std::int64_t created_before_ms,
                                       std::int64_t limit);
-    std::vector<Order> find_unrestocked_cancellations(std::int64_t limit);
+    // Cancelled orders not restocked, whose cancellation is older than `cancelled_before_ms`.
+    std::vector<Order> find_unrestocked_cancellations(std::int64_t cancelled_before_ms,
+                                                      std::int64_t limit);
 
 private:
     db::Db& db_;

@@ -17,6 +17,8 @@ using http::ApiError;
 namespace os = models::order_status;
 
 constexpr std::int64_t kSweepBatch = 200;
+// How long a cancelled order's return markers outlive its restock (see restock()).
+constexpr std::int64_t kReturnMarkerGrace = 10 * 60 * 1000;
 
 std::optional<ReservationFailure> reserve_all(models::StockLedger& ledger,
                                               const std::string& order_id,
@@ -172,8 +174,9 @@ void CheckoutService::restock(const models::Order& order) {
     for (const auto& line : order.lines) {
         ledger_.return_stock(line.product_id, line.quantity, order.id);
     }
+    // The return markers stay for kReturnMarkerGrace: while a marker is there, a repeated
+    // return_stock (a sweep acting on a stale read) is a no-op; once it is gone it would not be.
     orders_.mark_restocked(order.id);
-    for (const auto& line : order.lines) ledger_.forget_return(line.product_id, order.id);
 }
 
 RecoveryReport CheckoutService::recover(std::int64_t now_ms) {
@@ -186,7 +189,8 @@ RecoveryReport CheckoutService::recover(std::int64_t now_ms) {
         release_all(order);
         if (orders_.delete_failed(order.id)) ++report.orders_cleaned;
     }
-    for (const auto& order : orders_.find_unrestocked_cancellations(kSweepBatch)) {
+    // Only cancellations whose own restock should long be over: a live cancel restocks itself.
+    for (const auto& order : orders_.find_unrestocked_cancellations(cutoff, kSweepBatch)) {
         restock(order);
         ++report.cancellations_restocked;
     }
@@ -205,7 +209,7 @@ RecoveryReport CheckoutService::recover(std::int64_t now_ms) {
     for (const auto& product : ledger_.products_with_returns(kSweepBatch)) {
         for (const auto& order_id : product.order_ids) {
             auto order = orders_.find_by_id(order_id);
-            if (order && order->restocked) {
+            if (order && order->restocked && order->restocked_at_ms < now_ms - kReturnMarkerGrace) {
                 ledger_.forget_return(product.product_id, order_id);
                 ++report.returns_forgotten;
             }

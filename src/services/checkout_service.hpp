@@ -20,12 +20,16 @@
 //     checkout still running loses step 3 and undoes its own holds);
 //   - `failed` orders: release every line's hold (a no-op where none is left), delete;
 //   - products still holding markers of settled orders: drop the markers (step 4 redone);
-//   - cancelled orders not yet restocked: return their stock (see change_status).
+//   - cancelled orders not restocked --checkout-recovery-after seconds after the cancel:
+//     return their stock (see change_status);
+//   - return markers of orders restocked more than 10 minutes ago: drop them.
 // Invariant after recovery: stock + units in settled, non-cancelled orders = stock ever set.
 //
 // Cancelling: order → cancelled (conditional, so of two racing cancels one wins), then for
 // each line $inc stock +q guarded by {stock_returns ≠ order} with $push stock_returns: order
-// (once per product, even if repeated), then order.restocked = true, then drop the markers.
+// (once per product, however often repeated), then order.restocked = true. The markers are
+// dropped only ten minutes later: a sweep that read the order before it was restocked (another
+// instance, or a slow one) finds the marker still there and returns nothing twice.
 //
 // Within one process, writes to one document are serialized (Db::update_if) because FerretDB
 // does not make them atomic; across instances the guarantees hold on MongoDB.
