@@ -21,8 +21,8 @@
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
 #include "services/cart_service.hpp"
-#include "services/checkout_service.hpp"
 #include "services/catalog_seed.hpp"
+#include "services/checkout_service.hpp"
 
 namespace flaskcart {
 
@@ -77,7 +77,7 @@ std::string redact_credentials(const std::string& uri) {
 
 // Escapes the message as a JSON string for --log-format json.
 class JsonMessageFlag : public spdlog::custom_flag_formatter {
-public:
+  public:
     void format(const spdlog::details::log_msg& msg, const std::tm&,
                 spdlog::memory_buf_t& dest) override {
         const std::string text = boost::json::serialize(
@@ -94,7 +94,8 @@ void configure_logging(const Config& config) {
     spdlog::set_default_logger(logger);
     spdlog::set_level(spdlog::level::from_str(config.log_level));
     if (config.log_format == "json") {
-        auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+        auto formatter =
+            std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
         formatter->add_flag<JsonMessageFlag>('*').set_pattern(
             R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"message":%*})");
         spdlog::set_formatter(std::move(formatter));
@@ -113,10 +114,16 @@ App::App(Config config)
     register_routes();
 }
 
-App::~App() { workers_.join(); }
+App::~App() {
+    workers_.join();
+}
 
-models::UserStore& App::users() noexcept { return components_->users; }
-services::AuthService& App::auth() noexcept { return components_->auth; }
+models::UserStore& App::users() noexcept {
+    return components_->users;
+}
+services::AuthService& App::auth() noexcept {
+    return components_->auth;
+}
 
 void App::register_routes() {
     routes::register_system_routes(router_, db_, indexes_ready_, kOpenApiDocument);
@@ -172,8 +179,9 @@ void App::run_maintenance_loop() {
         }
         lock.lock();
         // Until the indexes exist (database down at start-up), retry every second.
-        const auto wait = indexes_ready_ ? std::chrono::seconds(config_.maintenance_interval_seconds)
-                                         : std::chrono::seconds(1);
+        const auto wait = indexes_ready_
+                              ? std::chrono::seconds(config_.maintenance_interval_seconds)
+                              : std::chrono::seconds(1);
         maintenance_wakeup_.wait_for(lock, wait, [this] { return stopping_; });
     }
 }
@@ -193,9 +201,8 @@ int App::run() {
     options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
     options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
     options.max_in_flight = static_cast<std::size_t>(config_.max_in_flight);
-    http::Server server(io_, workers_, options, [this](http::Request& request) {
-        return router_.dispatch(request);
-    });
+    http::Server server(io_, workers_, options,
+                        [this](http::Request& request) { return router_.dispatch(request); });
     const auto address = asio::ip::make_address(config_.bind_address);
     server.start({address, static_cast<unsigned short>(config_.port)});
     spdlog::info("flaskcart listening on http://{}:{} (database {} at {}, {} workers)",

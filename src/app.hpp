@@ -2,9 +2,9 @@
 // Composition root: owns the driver, the database pool, the network io_context, the worker
 // pool, the stores and services, and the router; wires the routes; handles signals.
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -24,7 +24,7 @@ class AuthService;
 }
 
 class App {
-public:
+  public:
     explicit App(Config config);
     ~App();
     App(const App&) = delete;
@@ -40,7 +40,7 @@ public:
     // Creates the indexes every store declares; safe to repeat. Throws db::DbError.
     void ensure_indexes();
 
-private:
+  private:
     struct Components;
     void register_routes();
     void run_maintenance_loop();

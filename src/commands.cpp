@@ -35,7 +35,8 @@ int create_admin(const Config& config, App& app) {
         app.ensure_indexes();
         models::UserStore& users = app.users();
         if (auto existing = users.find_by_email(email)) {
-            if (existing->role != models::kRoleAdmin) users.set_role(existing->id, models::kRoleAdmin);
+            if (existing->role != models::kRoleAdmin)
+                users.set_role(existing->id, models::kRoleAdmin);
             std::cout << "create-admin: " << email << " is an admin (id " << existing->id << ")\n";
             return 0;
         }

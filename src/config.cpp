@@ -12,7 +12,8 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
     cli.set_help_all_flag("--help-all", "Show help for every subcommand");
 
     std::string mode = "dev";
-    cli.add_option("--bind", config.bind_address, "Address to listen on")->envname("FLASKCART_BIND");
+    cli.add_option("--bind", config.bind_address, "Address to listen on")
+        ->envname("FLASKCART_BIND");
     cli.add_option("--port", config.port, "TCP port (0: any free port)")
         ->envname("FLASKCART_PORT")
         ->check(CLI::Range(0, 65535));
@@ -104,8 +105,7 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
                            "read from FLASKCART_ADMIN_PASSWORD or standard input");
     create_admin->add_option("--email", config.admin_email, "Admin email")->required();
     create_admin->add_option("--name", config.admin_name, "Admin name (for a new user)");
-    CLI::App* seed_demo =
-        cli.add_subcommand("seed-demo", "Load a demo catalog (idempotent)");
+    CLI::App* seed_demo = cli.add_subcommand("seed-demo", "Load a demo catalog (idempotent)");
     seed_demo->add_option("--products", config.seed_products, "How many products")
         ->check(CLI::Range(1, 10'000'000));
     cli.require_subcommand(0, 1);

@@ -20,7 +20,7 @@ struct Principal {
 };
 
 class RequestContext {
-public:
+  public:
     RequestContext(Request& request, std::map<std::string, std::string> params)
         : request_(request), params_(std::move(params)) {}
 
@@ -38,7 +38,7 @@ public:
 
     std::optional<Principal> principal;
 
-private:
+  private:
     Request& request_;
     std::map<std::string, std::string> params_;
 };

@@ -1,9 +1,9 @@
 #include "http/message.hpp"
 
 #include <boost/json.hpp>
-#include <charconv>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <charconv>
 
 namespace flaskcart::http {
 

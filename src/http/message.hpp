@@ -13,9 +13,9 @@
 namespace flaskcart::http {
 
 struct Request {
-    std::string method;  // "GET", "POST", ...
-    std::string target;  // as sent: path + query
-    std::string path;    // percent-decoded path
+    std::string method;                             // "GET", "POST", ...
+    std::string target;                             // as sent: path + query
+    std::string path;                               // percent-decoded path
     std::multimap<std::string, std::string> query;  // decoded parameters
     std::map<std::string, std::string> headers;     // names lower-cased
     std::string body;

@@ -24,7 +24,11 @@ ApiError ApiError::validation(std::string field, std::string message) {
     return validation(FieldErrors{{std::move(field), std::move(message)}});
 }
 ApiError ApiError::unauthorized(std::string detail) {
-    return {401, "unauthorized", "Unauthorized", std::move(detail), {},
+    return {401,
+            "unauthorized",
+            "Unauthorized",
+            std::move(detail),
+            {},
             {{"WWW-Authenticate", "Bearer realm=\"flaskcart\""}}};
 }
 ApiError ApiError::forbidden(std::string detail) {
@@ -34,8 +38,8 @@ ApiError ApiError::not_found(const std::string& what) {
     return {404, "not-found", "Not Found", what + " not found"};
 }
 ApiError ApiError::method_not_allowed(const std::string& allow) {
-    return {405, "method-not-allowed", "Method Not Allowed",
-            "this resource supports: " + allow, {}, {{"Allow", allow}}};
+    return {405, "method-not-allowed", "Method Not Allowed", "this resource supports: " + allow,
+            {},  {{"Allow", allow}}};
 }
 ApiError ApiError::conflict(std::string detail, FieldErrors errors) {
     return {409, "conflict", "Conflict", std::move(detail), std::move(errors)};
@@ -50,11 +54,19 @@ ApiError ApiError::unprocessable(std::string detail, FieldErrors errors) {
     return {422, "unprocessable", "Unprocessable Content", std::move(detail), std::move(errors)};
 }
 ApiError ApiError::too_many_requests(int retry_after_seconds, std::string detail) {
-    return {429, "too-many-requests", "Too Many Requests", std::move(detail), {},
+    return {429,
+            "too-many-requests",
+            "Too Many Requests",
+            std::move(detail),
+            {},
             {{"Retry-After", std::to_string(retry_after_seconds)}}};
 }
 ApiError ApiError::unavailable(std::string detail, int retry_after_seconds) {
-    return {503, "service-unavailable", "Service Unavailable", std::move(detail), {},
+    return {503,
+            "service-unavailable",
+            "Service Unavailable",
+            std::move(detail),
+            {},
             {{"Retry-After", std::to_string(retry_after_seconds)}}};
 }
 

@@ -13,7 +13,7 @@ using FieldErrors = std::vector<std::pair<std::string, std::string>>;
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 class ApiError : public std::exception {
-public:
+  public:
     ApiError(int status, std::string type, std::string title, std::string detail,
              FieldErrors errors = {}, HeaderList headers = {});
 
@@ -41,7 +41,7 @@ public:
     const HeaderList& headers() const noexcept { return headers_; }
     const char* what() const noexcept override { return detail_.c_str(); }
 
-private:
+  private:
     int status_;
     std::string type_;
     std::string title_;

@@ -34,7 +34,8 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
     if (pattern.size() != actual.size()) return false;
     for (std::size_t i = 0; i < pattern.size(); ++i) {
         if (is_param(pattern[i])) {
-            if (params != nullptr) (*params)[pattern[i].substr(1, pattern[i].size() - 2)] = actual[i];
+            if (params != nullptr)
+                (*params)[pattern[i].substr(1, pattern[i].size() - 2)] = actual[i];
         } else if (pattern[i] != actual[i]) {
             return false;
         }
@@ -51,8 +52,8 @@ void Router::add(std::string method, std::string path_template, Handler handler)
         }
     }
     auto segments = split_path(path_template);
-    routes_.push_back({std::move(method), std::move(path_template), std::move(segments),
-                       std::move(handler)});
+    routes_.push_back(
+        {std::move(method), std::move(path_template), std::move(segments), std::move(handler)});
 }
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {

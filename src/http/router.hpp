@@ -22,7 +22,7 @@ struct RouteMatch {
 };
 
 class Router {
-public:
+  public:
     // Throws std::logic_error on a duplicate (method, template).
     void add(std::string method, std::string path_template, Handler handler);
     RouteMatch match(std::string_view method, std::string_view path) const;
@@ -31,7 +31,7 @@ public:
     // (method, template) pairs, for the OpenAPI completeness test and --list-routes.
     std::vector<std::pair<std::string, std::string>> routes() const;
 
-private:
+  private:
     struct Route {
         std::string method;
         std::string path_template;

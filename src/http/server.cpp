@@ -58,13 +58,11 @@ bhttp::response<bhttp::string_body> to_beast(Response&& response, unsigned versi
 
 Server::Server(asio::io_context& io, asio::thread_pool& workers, ServerOptions options,
                RequestHandler handler)
-    : io_(io),
-      workers_(workers),
-      options_(options),
-      handler_(std::move(handler)),
-      acceptor_(io) {}
+    : io_(io), workers_(workers), options_(options), handler_(std::move(handler)), acceptor_(io) {}
 
-unsigned short Server::port() const { return acceptor_.local_endpoint().port(); }
+unsigned short Server::port() const {
+    return acceptor_.local_endpoint().port();
+}
 
 void Server::start(const tcp::endpoint& endpoint) {
     acceptor_.open(endpoint.protocol());
@@ -153,8 +151,8 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
             break;
         }
         const auto too_large = [](std::size_t limit) {
-            return ApiError::payload_too_large("the request body exceeds " +
-                                               std::to_string(limit) + " bytes");
+            return ApiError::payload_too_large("the request body exceeds " + std::to_string(limit) +
+                                               " bytes");
         };
         // Beast checks a declared Content-Length against the body limit while parsing the
         // header, so an oversized body is refused here without reading any of it.
@@ -195,7 +193,8 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
             for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             request.headers[name] = std::string(field.value());
         }
-        if (auto sent_id = request.header("x-request-id"); sent_id && is_safe_request_id(*sent_id)) {
+        if (auto sent_id = request.header("x-request-id");
+            sent_id && is_safe_request_id(*sent_id)) {
             request_id = std::string(*sent_id);
         }
         request.request_id = request_id;
@@ -206,7 +205,8 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
 
         Response response;
         if (!parse_target(request.target, request)) {
-            response = Response::problem(ApiError::bad_request("malformed request target"), request.target);
+            response = Response::problem(ApiError::bad_request("malformed request target"),
+                                         request.target);
         } else if (in_flight_.load() >= options_.max_in_flight) {
             // Saturated: answer now rather than queue without bound.
             response = Response::problem(
@@ -216,7 +216,9 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
             try {
                 response = co_await asio::co_spawn(
                     workers_,
-                    [this, &request]() -> asio::awaitable<Response> { co_return handler_(request); },
+                    [this, &request]() -> asio::awaitable<Response> {
+                        co_return handler_(request);
+                    },
                     asio::use_awaitable);
             } catch (const std::exception& error) {
                 spdlog::error("request_id={} handler escaped: {}", request_id, error.what());
@@ -236,9 +238,9 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
         } else {
             co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
         }
-        const auto elapsed = std::chrono::duration<double, std::milli>(
-                                 std::chrono::steady_clock::now() - started)
-                                 .count();
+        const auto elapsed =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count();
         spdlog::info("request_id={} remote={} method={} path={} status={} duration_ms={:.2f}",
                      request_id, remote, raw.method_string(), request.path, status, elapsed);
         if (ec || !stay_open) break;

@@ -31,7 +31,7 @@ struct ServerOptions {
 };
 
 class Server {
-public:
+  public:
     using RequestHandler = std::function<Response(Request&)>;
 
     Server(boost::asio::io_context& io, boost::asio::thread_pool& workers, ServerOptions options,
@@ -44,7 +44,7 @@ public:
     // finish and their connections close after the response.
     void shutdown();
 
-private:
+  private:
     boost::asio::awaitable<void> accept_connections();
     boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
 

@@ -54,7 +54,8 @@ std::vector<CartLine> CartStore::lines_for(const std::string& user_id) {
 
 std::optional<CartLine> CartStore::find_line(const std::string& user_id,
                                              const std::string& product_id) {
-    auto doc = db_.collection(kCart).find_one(line_filter(require_oid(user_id), require_oid(product_id)));
+    auto doc =
+        db_.collection(kCart).find_one(line_filter(require_oid(user_id), require_oid(product_id)));
     if (!doc) return std::nullopt;
     return line_from_bson(doc->view());
 }
@@ -73,7 +74,8 @@ CartStore::AddResult CartStore::add(const std::string& user_id, const std::strin
     // in-process as well; MongoDB's upsert is atomic on its own.
     auto guard = db_.lock_document(kCart, user_id + product_id);
     AddResult outcome;
-    if (auto existing = find_line(user_id, product_id)) outcome.previous_quantity = existing->quantity;
+    if (auto existing = find_line(user_id, product_id))
+        outcome.previous_quantity = existing->quantity;
     if (outcome.previous_quantity + quantity > max_total) return outcome;
     for (int attempt = 0;; ++attempt) {
         try {

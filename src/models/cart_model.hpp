@@ -23,7 +23,7 @@ struct CartLine {
 
 // Data access for `cart`. Thread-safe. Ids are 24-hex strings validated by the caller.
 class CartStore {
-public:
+  public:
     explicit CartStore(db::Db& db) : db_(db) {}
     static void ensure_indexes(db::Db& db);
 
@@ -37,8 +37,8 @@ public:
     // Adds `quantity` to the line, creating it if needed, with one upsert ($inc/$setOnInsert),
     // unless the line would then hold more than `max_total`. The check and the write happen
     // under the line's in-process lock, so concurrent adds cannot pass the limit together.
-    AddResult add(const std::string& user_id, const std::string& product_id,
-                  std::int64_t quantity, std::int64_t max_total);
+    AddResult add(const std::string& user_id, const std::string& product_id, std::int64_t quantity,
+                  std::int64_t max_total);
     // std::nullopt when the user has no such line.
     std::optional<CartLine> set_quantity(const std::string& user_id, const std::string& product_id,
                                          std::int64_t quantity);
@@ -47,7 +47,7 @@ public:
     std::int64_t remove_products(const std::string& user_id,
                                  const std::vector<std::string>& product_ids);
 
-private:
+  private:
     db::Db& db_;
 };
 

@@ -30,7 +30,8 @@ std::vector<ProductMarkers> products_with(db::Db& db, const char* field, std::in
         const db::BsonView view = doc.view();
         ProductMarkers markers;
         markers.product_id = db::oid_to_string(*view.get_oid("_id"));
-        for (const auto& oid : view.get_oids(field)) markers.order_ids.push_back(db::oid_to_string(oid));
+        for (const auto& oid : view.get_oids(field))
+            markers.order_ids.push_back(db::oid_to_string(oid));
         out.push_back(std::move(markers));
     }
     return out;
@@ -41,12 +42,12 @@ std::vector<ProductMarkers> products_with(db::Db& db, const char* field, std::in
 ReserveResult ProductStockLedger::reserve(const std::string& product_id, std::int64_t quantity,
                                           const std::string& order_id) {
     const Ids ids = parse_ids(product_id, order_id);
-    const bool reserved = db_.update_if(
-        kProducts, ids.product,
-        db::Bson(BCON_NEW("stock", "{", "$gte", BCON_INT64(quantity), "}", "stock_holds", "{",
-                          "$ne", BCON_OID(&ids.order), "}")),
-        db::Bson(BCON_NEW("$inc", "{", "stock", BCON_INT64(-quantity), "}", "$push", "{",
-                          "stock_holds", BCON_OID(&ids.order), "}")));
+    const bool reserved =
+        db_.update_if(kProducts, ids.product,
+                      db::Bson(BCON_NEW("stock", "{", "$gte", BCON_INT64(quantity), "}",
+                                        "stock_holds", "{", "$ne", BCON_OID(&ids.order), "}")),
+                      db::Bson(BCON_NEW("$inc", "{", "stock", BCON_INT64(-quantity), "}", "$push",
+                                        "{", "stock_holds", BCON_OID(&ids.order), "}")));
     if (reserved) return ReserveResult::kReserved;
     const bool exists = db_.collection(kProducts)
                             .find_one(db::Bson(BCON_NEW("_id", BCON_OID(&ids.product))))

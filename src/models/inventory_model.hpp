@@ -25,7 +25,7 @@ struct ProductMarkers {
 
 // The seam checkout's compensation logic is tested through (a fake fails on the N-th call).
 class StockLedger {
-public:
+  public:
     virtual ~StockLedger() = default;
     // stock -= quantity and hold for `order_id`, only if stock ≥ quantity.
     virtual ReserveResult reserve(const std::string& product_id, std::int64_t quantity,
@@ -46,7 +46,7 @@ public:
 };
 
 class ProductStockLedger final : public StockLedger {
-public:
+  public:
     explicit ProductStockLedger(db::Db& db) : db_(db) {}
     ReserveResult reserve(const std::string& product_id, std::int64_t quantity,
                           const std::string& order_id) override;
@@ -59,7 +59,7 @@ public:
     std::vector<ProductMarkers> products_with_holds(std::int64_t limit) override;
     std::vector<ProductMarkers> products_with_returns(std::int64_t limit) override;
 
-private:
+  private:
     db::Db& db_;
 };
 

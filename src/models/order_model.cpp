@@ -29,8 +29,8 @@ Order order_from_bson(const db::BsonView& doc) {
         if (!product || !quantity || !price) {
             throw std::runtime_error("orders: line of the wrong shape");
         }
-        order.lines.push_back({db::oid_to_string(*product), line.get_string("name").value_or(""),
-                               *quantity, *price});
+        order.lines.push_back(
+            {db::oid_to_string(*product), line.get_string("name").value_or(""), *quantity, *price});
     }
     for (const auto& change_doc : doc.get_documents("status_history")) {
         const db::BsonView change = change_doc.view();
@@ -160,11 +160,11 @@ bool OrderStore::transition(const std::string& id, const std::string& from, cons
     auto oid = db::parse_oid(id);
     if (!oid) return false;
     const std::int64_t now = db::now_ms();
-    return db_.update_if(kOrders, *oid, db::Bson(BCON_NEW("status", BCON_UTF8(from.c_str()))),
-                         db::Bson(BCON_NEW("$set", "{", "status", BCON_UTF8(to.c_str()),
-                                           "updated_at", BCON_DATE_TIME(now), "}", "$push", "{",
-                                           "status_history", "{", "status", BCON_UTF8(to.c_str()),
-                                           "at", BCON_DATE_TIME(now), "}", "}")));
+    return db_.update_if(
+        kOrders, *oid, db::Bson(BCON_NEW("status", BCON_UTF8(from.c_str()))),
+        db::Bson(BCON_NEW("$set", "{", "status", BCON_UTF8(to.c_str()), "updated_at",
+                          BCON_DATE_TIME(now), "}", "$push", "{", "status_history", "{", "status",
+                          BCON_UTF8(to.c_str()), "at", BCON_DATE_TIME(now), "}", "}")));
 }
 
 bool OrderStore::mark_restocked(const std::string& id) {
@@ -192,7 +192,8 @@ std::vector<Order> OrderStore::find_by_status(const std::string& status,
         BSON_APPEND_DATE_TIME(&range, "$lt", created_before_ms);
         bson_append_document_end(filter.get(), &range);
     }
-    db::Bson opts(BCON_NEW("sort", "{", "created_at", BCON_INT32(1), "}", "limit", BCON_INT64(limit)));
+    db::Bson opts(
+        BCON_NEW("sort", "{", "created_at", BCON_INT32(1), "}", "limit", BCON_INT64(limit)));
     return map_orders(db_.collection(kOrders).find(filter, &opts));
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 // Collection `orders`: {_id, user_id, products: [{product_id, name, quantity, price_cents}],
 // total_price_cents, status, status_history: [{status, at}], idempotency_key,
-// request_fingerprint, restocked, restocked_at, created_at, updated_at}. Names and prices are copies taken at
-// checkout. Money is int64 cents. Status changes are conditional single-document writes
-// (Db::update_if), so two racing changes cannot both apply.
+// request_fingerprint, restocked, restocked_at, created_at, updated_at}. Names and prices are
+// copies taken at checkout. Money is int64 cents. Status changes are conditional single-document
+// writes (Db::update_if), so two racing changes cannot both apply.
 
 #include <cstdint>
 #include <optional>
@@ -56,7 +56,7 @@ struct Order {
 };
 
 class OrderStore {
-public:
+  public:
     explicit OrderStore(db::Db& db) : db_(db) {}
     static void ensure_indexes(db::Db& db);
 
@@ -81,7 +81,7 @@ public:
     std::vector<Order> find_unrestocked_cancellations(std::int64_t cancelled_before_ms,
                                                       std::int64_t limit);
 
-private:
+  private:
     db::Db& db_;
 };
 

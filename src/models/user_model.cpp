@@ -27,7 +27,9 @@ User user_from_bson(const db::BsonView& doc) {
     return user;
 }
 
-db::Bson id_filter(const bson_oid_t& id) { return db::Bson(BCON_NEW("_id", BCON_OID(&id))); }
+db::Bson id_filter(const bson_oid_t& id) {
+    return db::Bson(BCON_NEW("_id", BCON_OID(&id)));
+}
 
 }  // namespace
 
@@ -35,7 +37,8 @@ void UserStore::ensure_indexes(db::Db& db) {
     // users_email_unique serves login (find by email) and decides duplicate registrations.
     db.collection(kUsers).create_indexes({{"users_email_unique", {{"email", 1}}, true}});
     // revoked_tokens is looked up by _id only; purge_expired scans by expires_at.
-    db.collection(kRevokedTokens).create_indexes({{"revoked_expires_at", {{"expires_at", 1}}, false}});
+    db.collection(kRevokedTokens)
+        .create_indexes({{"revoked_expires_at", {{"expires_at", 1}}, false}});
 }
 
 std::optional<User> UserStore::create(const NewUser& user) {
@@ -81,7 +84,9 @@ std::vector<User> UserStore::list(std::int64_t skip, std::int64_t limit) {
     return users;
 }
 
-std::int64_t UserStore::count() { return db_.collection(kUsers).count(db::Bson()); }
+std::int64_t UserStore::count() {
+    return db_.collection(kUsers).count(db::Bson());
+}
 
 std::int64_t UserStore::count_admins() {
     return db_.collection(kUsers).count(db::Bson(BCON_NEW("role", BCON_UTF8("admin"))));
@@ -94,7 +99,8 @@ std::optional<User> UserStore::update_profile(std::string_view id, const Profile
     if (changes.name) BSON_APPEND_UTF8(set.get(), "name", changes.name->c_str());
     if (changes.phone) BSON_APPEND_UTF8(set.get(), "phone", changes.phone->c_str());
     if (changes.address) BSON_APPEND_UTF8(set.get(), "address", changes.address->c_str());
-    if (changes.password_hash) BSON_APPEND_UTF8(set.get(), "password", changes.password_hash->c_str());
+    if (changes.password_hash)
+        BSON_APPEND_UTF8(set.get(), "password", changes.password_hash->c_str());
     db::Bson update;
     BSON_APPEND_DOCUMENT(update.get(), "$set", set.get());
     if (db_.update_by_id(kUsers, *oid, update).matched == 0) return std::nullopt;

@@ -47,7 +47,7 @@ struct ProfileChanges {
 };
 
 class UserStore {
-public:
+  public:
     explicit UserStore(db::Db& db) : db_(db) {}
     static void ensure_indexes(db::Db& db);
 
@@ -62,20 +62,20 @@ public:
     std::optional<User> update_profile(std::string_view id, const ProfileChanges& changes);
     std::optional<User> set_role(std::string_view id, std::string_view role);
 
-private:
+  private:
     db::Db& db_;
 };
 
 // Collection `revoked_tokens`: {_id: jti, expires_at}. Shared by every instance, so a logout
 // holds everywhere. FerretDB has no TTL indexes: purge_expired() runs from maintenance.
 class RevokedTokenStore {
-public:
+  public:
     explicit RevokedTokenStore(db::Db& db) : db_(db) {}
     void revoke(const std::string& token_id, std::int64_t expires_at_ms);
     bool is_revoked(const std::string& token_id);
     std::int64_t purge_expired(std::int64_t now_ms);
 
-private:
+  private:
     db::Db& db_;
 };
 

@@ -61,7 +61,7 @@ void check_body_user(helpers::FieldReader& fields, const http::Principal& caller
 }
 
 class CartHandlers {
-public:
+  public:
     CartHandlers(services::CartService& cart, services::AuthService& auth)
         : cart_(cart), auth_(auth) {}
 
@@ -108,10 +108,12 @@ public:
         std::optional<std::string> product_id;
         if (auto from_query = ctx.query_param("product_id")) {
             if (!ctx.request().body.empty()) {
-                throw ApiError::validation("product_id", "give it in the body or the query, not both");
+                throw ApiError::validation("product_id",
+                                           "give it in the body or the query, not both");
             }
             if (!db::parse_oid(*from_query)) {
-                throw ApiError::validation("product_id", "must be a product id (24 hexadecimal digits)");
+                throw ApiError::validation("product_id",
+                                           "must be a product id (24 hexadecimal digits)");
             }
             product_id = *from_query;
         } else if (ctx.request().body.empty()) {
@@ -127,7 +129,7 @@ public:
         return Response::no_content();
     }
 
-private:
+  private:
     services::CartService& cart_;
     services::AuthService& auth_;
 };

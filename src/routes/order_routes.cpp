@@ -52,8 +52,8 @@ std::optional<std::string> read_idempotency_key(const RequestContext& ctx) {
     if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
         text = text.substr(1, text.size() - 2);
     }
-    const bool printable = std::all_of(text.begin(), text.end(),
-                                       [](char c) { return c > 0x20 && c < 0x7F; });
+    const bool printable =
+        std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7F; });
     if (text.empty() || text.size() > 255 || !printable) {
         throw ApiError::validation("Idempotency-Key", "must be 1..255 visible ASCII characters");
     }
@@ -61,7 +61,7 @@ std::optional<std::string> read_idempotency_key(const RequestContext& ctx) {
 }
 
 class OrderHandlers {
-public:
+  public:
     OrderHandlers(services::CheckoutService& checkout, models::OrderStore& orders,
                   services::AuthService& auth)
         : checkout_(checkout), orders_(orders), auth_(auth) {}
@@ -121,10 +121,11 @@ public:
         return Response::json(200, order_json(order));
     }
 
-private:
+  private:
     Response list(RequestContext& ctx, const std::string& user_id) {
         http::FieldErrors errors;
-        const auto page = helpers::parse_page(ctx.query_param("page"), ctx.query_param("limit"), errors);
+        const auto page =
+            helpers::parse_page(ctx.query_param("page"), ctx.query_param("limit"), errors);
         if (!errors.empty()) throw ApiError::validation(errors);
         boost::json::array items;
         for (const auto& order : orders_.list_visible_for_user(user_id, page.skip(), page.limit)) {
@@ -150,7 +151,8 @@ void register_order_routes(http::Router& router, services::CheckoutService& chec
     router.add("GET", "/orders", bind_handler(handlers, &OrderHandlers::list_own));
     router.add("GET", "/orders/{user_id}", bind_handler(handlers, &OrderHandlers::list_for_user));
     router.add("GET", "/order/{order_id}", bind_handler(handlers, &OrderHandlers::get));
-    router.add("PUT", "/order/{order_id}/status", bind_handler(handlers, &OrderHandlers::set_status));
+    router.add("PUT", "/order/{order_id}/status",
+               bind_handler(handlers, &OrderHandlers::set_status));
 }
 
 }  // namespace flaskcart::routes

@@ -233,7 +233,8 @@ void register_product_routes(http::Router& router, models::ProductStore& product
     router.add("GET", "/products/{id}", bind_handler(handlers, &ProductHandlers::get));
     router.add("PUT", "/products/{id}", bind_handler(handlers, &ProductHandlers::update));
     router.add("DELETE", "/products/{id}", bind_handler(handlers, &ProductHandlers::remove));
-    router.add("POST", "/products/{id}/image", bind_handler(handlers, &ProductHandlers::upload_image));
+    router.add("POST", "/products/{id}/image",
+               bind_handler(handlers, &ProductHandlers::upload_image));
     router.add("GET", "/products/{id}/image", bind_handler(handlers, &ProductHandlers::get_image));
 }
 

@@ -43,7 +43,8 @@ std::optional<std::string> read_password(const boost::json::object& body, std::s
     }
     std::string password(value->as_string());
     const std::size_t length = helpers::utf8_length(password);
-    if (length < kMinPassword || length > kMaxPassword || password.find('\0') != std::string::npos) {
+    if (length < kMinPassword || length > kMaxPassword ||
+        password.find('\0') != std::string::npos) {
         fields.add_error(std::string(name), "must be 8..128 characters");
         return std::nullopt;
     }
@@ -63,7 +64,7 @@ void throw_if_throttled(services::LoginThrottle& throttle, const std::string& ke
 }
 
 class UserHandlers {
-public:
+  public:
     UserHandlers(models::UserStore& users, services::AuthService& auth)
         : users_(users), auth_(auth) {}
 
@@ -177,10 +178,12 @@ public:
     Response list_users(RequestContext& ctx) {
         auth_.require_admin(ctx);
         http::FieldErrors errors;
-        const auto page = helpers::parse_page(ctx.query_param("page"), ctx.query_param("limit"), errors);
+        const auto page =
+            helpers::parse_page(ctx.query_param("page"), ctx.query_param("limit"), errors);
         if (!errors.empty()) throw ApiError::validation(errors);
         boost::json::array items;
-        for (const auto& user : users_.list(page.skip(), page.limit)) items.push_back(user_json(user));
+        for (const auto& user : users_.list(page.skip(), page.limit))
+            items.push_back(user_json(user));
         return Response::json(200, {{"items", std::move(items)},
                                     {"page", page.page},
                                     {"limit", page.limit},
@@ -207,7 +210,7 @@ public:
         return Response::json(200, user_json(*user));
     }
 
-private:
+  private:
     models::UserStore& users_;
     services::AuthService& auth_;
 };

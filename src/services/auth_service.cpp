@@ -59,7 +59,7 @@ void LoginThrottle::reset(const std::string& key) {
 
 // Holds one of the bounded password-hashing slots for its lifetime.
 class AuthService::HashPermit {
-public:
+  public:
     explicit HashPermit(std::counting_semaphore<256>& slots) : slots_(slots) {
         if (!slots_.try_acquire_for(std::chrono::seconds(5))) {
             throw ApiError::unavailable("too many sign-ins at once; retry shortly", 1);
@@ -69,7 +69,7 @@ public:
     HashPermit(const HashPermit&) = delete;
     HashPermit& operator=(const HashPermit&) = delete;
 
-private:
+  private:
     std::counting_semaphore<256>& slots_;
 };
 
@@ -87,8 +87,9 @@ AuthService::AuthService(const Config& config, models::UserStore& users,
     crypto::sodium_ready();
     if (secret_.empty()) {
         secret_ = crypto::random_hex(32);
-        spdlog::warn("dev mode: no FLASKCART_JWT_SECRET set, using a random one; tokens will not "
-                     "survive a restart or work across instances");
+        spdlog::warn(
+            "dev mode: no FLASKCART_JWT_SECRET set, using a random one; tokens will not "
+            "survive a restart or work across instances");
     }
     dummy_hash_ = crypto::hash_password(crypto::random_hex(16),
                                         {config_.argon2_opslimit, config_.argon2_memlimit_kib});
@@ -139,8 +140,9 @@ http::Principal AuthService::require_user(http::RequestContext& ctx) {
     if (!header) throw ApiError::unauthorized();
     constexpr std::string_view kScheme = "bearer ";
     if (header->size() <= kScheme.size() ||
-        !std::equal(kScheme.begin(), kScheme.end(), header->begin(),
-                    [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+        !std::equal(kScheme.begin(), kScheme.end(), header->begin(), [](char a, char b) {
+            return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
         throw ApiError::unauthorized("use the Bearer scheme");
     }
     http::Principal principal = verify_token(std::string(header->substr(kScheme.size())));

@@ -30,14 +30,14 @@ struct IssuedToken {
 
 // Counts failed logins per key in a sliding window. Per instance (documented in the README).
 class LoginThrottle {
-public:
+  public:
     LoginThrottle(int max_failures, std::chrono::seconds window);
     // Seconds until `key` may try again, or 0 when it may try now.
     int retry_after(const std::string& key);
     void record_failure(const std::string& key);
     void reset(const std::string& key);
 
-private:
+  private:
     struct Entry {
         int failures = 0;
         std::chrono::steady_clock::time_point window_start;
@@ -50,7 +50,7 @@ private:
 };
 
 class AuthService {
-public:
+  public:
     AuthService(const Config& config, models::UserStore& users, models::RevokedTokenStore& revoked);
     ~AuthService();
 
@@ -76,7 +76,7 @@ public:
     LoginThrottle& email_throttle() noexcept { return email_throttle_; }
     LoginThrottle& address_throttle() noexcept { return address_throttle_; }
 
-private:
+  private:
     http::Principal verify_token(const std::string& token);
     class HashPermit;
 

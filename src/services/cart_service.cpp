@@ -13,8 +13,9 @@ using http::ApiError;
 namespace {
 
 ApiError short_of_stock(const models::Product& product) {
-    return ApiError::conflict("not enough stock for " + product.name,
-                              {{product.id, "only " + std::to_string(product.stock) + " available"}});
+    return ApiError::conflict(
+        "not enough stock for " + product.name,
+        {{product.id, "only " + std::to_string(product.stock) + " available"}});
 }
 
 }  // namespace

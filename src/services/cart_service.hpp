@@ -18,7 +18,7 @@ inline constexpr std::int64_t kMaxLineQuantity = 1000;
 
 struct CartItemView {
     std::string product_id;
-    std::string name;         // empty when the product no longer exists
+    std::string name;  // empty when the product no longer exists
     std::int64_t price_cents = 0;
     std::int64_t quantity = 0;
     std::int64_t line_total_cents = 0;
@@ -33,7 +33,7 @@ struct CartView {
 };
 
 class CartService {
-public:
+  public:
     CartService(models::CartStore& cart, models::ProductStore& products)
         : cart_(cart), products_(products) {}
 
@@ -48,7 +48,7 @@ public:
     void remove_item(const std::string& user_id, const std::string& product_id);
     CartView view(const std::string& user_id);
 
-private:
+  private:
     models::CartStore& cart_;
     models::ProductStore& products_;
 };

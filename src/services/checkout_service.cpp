@@ -91,18 +91,20 @@ PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) 
                                      {{line.product_id, "no longer exists"}});
         }
         if (it->second.stock < line.quantity) {
-            throw ApiError::conflict("not enough stock for " + it->second.name,
-                                     {{line.product_id, "only " + std::to_string(it->second.stock) +
-                                                            " available"}});
+            throw ApiError::conflict(
+                "not enough stock for " + it->second.name,
+                {{line.product_id, "only " + std::to_string(it->second.stock) + " available"}});
         }
-        order.lines.push_back({line.product_id, it->second.name, line.quantity, it->second.price_cents});
+        order.lines.push_back(
+            {line.product_id, it->second.name, line.quantity, it->second.price_cents});
         order.total_cents += line.quantity * it->second.price_cents;
     }
 
     if (!orders_.insert(order)) {
         // The same key was inserted a moment ago by a concurrent request.
         auto existing = orders_.find_by_key(request.user_id, order.idempotency_key);
-        if (!existing) throw ApiError::conflict("a request with this Idempotency-Key is in progress");
+        if (!existing)
+            throw ApiError::conflict("a request with this Idempotency-Key is in progress");
         if (auto replayed = replay(*existing, request.fingerprint)) return *replayed;
         throw ApiError::conflict("a request with this Idempotency-Key is still being processed");
     }
@@ -181,7 +183,8 @@ void CheckoutService::restock(const models::Order& order) {
 
 RecoveryReport CheckoutService::recover(std::int64_t now_ms) {
     RecoveryReport report;
-    const std::int64_t cutoff = now_ms - std::int64_t{config_.checkout_recovery_after_seconds} * 1000;
+    const std::int64_t cutoff =
+        now_ms - std::int64_t{config_.checkout_recovery_after_seconds} * 1000;
     for (const auto& order : orders_.find_by_status(os::kReserving, cutoff, kSweepBatch)) {
         if (orders_.transition(order.id, os::kReserving, os::kFailed)) ++report.orders_failed;
     }

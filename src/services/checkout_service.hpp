@@ -83,7 +83,7 @@ struct RecoveryReport {
 };
 
 class CheckoutService {
-public:
+  public:
     CheckoutService(const Config& config, models::ProductStore& products, models::CartStore& cart,
                     models::OrderStore& orders, models::StockLedger& ledger);
 
@@ -97,7 +97,7 @@ public:
                                 const http::Principal& actor);
     RecoveryReport recover(std::int64_t now_ms);
 
-private:
+  private:
     std::optional<PlaceOrderResult> replay(const models::Order& existing,
                                            const std::string& fingerprint);
     void release_all(const models::Order& order);

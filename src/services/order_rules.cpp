@@ -45,6 +45,8 @@ bool customer_may_set(std::string_view from, std::string_view to) {
     return from == os::kPending && to == os::kCancelled;
 }
 
-bool is_settled(std::string_view status) { return is_client_status(status); }
+bool is_settled(std::string_view status) {
+    return is_client_status(status);
+}
 
 }  // namespace flaskcart::services

@@ -88,8 +88,9 @@ std::string sign_jwt_hs256(const JwtClaims& claims, std::string_view secret) {
     rc |= jwt_add_grant(jwt.get(), "iss", claims.issuer.c_str());
     rc |= jwt_add_grant_int(jwt.get(), "iat", static_cast<long>(claims.issued_at));
     rc |= jwt_add_grant_int(jwt.get(), "exp", static_cast<long>(claims.expires_at));
-    rc |= jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
-                      static_cast<int>(secret.size()));
+    rc |=
+        jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                    static_cast<int>(secret.size()));
     if (rc != 0) throw std::runtime_error("building the JWT failed");
     MallocString encoded(jwt_encode_str(jwt.get()));
     if (!encoded) throw std::runtime_error("encoding the JWT failed");

@@ -19,9 +19,9 @@ DbErrorKind classify_error(const bson_error_t& error) noexcept {
             return DbErrorKind::kDuplicateKey;
         case 50:  // MaxTimeMSExpired
             return DbErrorKind::kTimeout;
-        case 2:   // BadValue
-        case 9:   // FailedToParse
-        case 14:  // TypeMismatch
+        case 2:    // BadValue
+        case 9:    // FailedToParse
+        case 14:   // TypeMismatch
         case 238:  // NotImplemented (FerretDB)
             if (error.domain == MONGOC_ERROR_SERVER || error.domain == MONGOC_ERROR_QUERY) {
                 return DbErrorKind::kBadQuery;
@@ -36,7 +36,7 @@ DbErrorKind classify_error(const bson_error_t& error) noexcept {
             return DbErrorKind::kUnavailable;
         case MONGOC_ERROR_STREAM:
             return error.code == MONGOC_ERROR_STREAM_SOCKET ? DbErrorKind::kTimeout
-                                                             : DbErrorKind::kUnavailable;
+                                                            : DbErrorKind::kUnavailable;
         default:
             return DbErrorKind::kOther;
     }
@@ -51,7 +51,9 @@ void throw_db_error(const bson_error_t& error, std::string_view context) {
 
 Bson::Bson() : doc_(bson_new()) {}
 Bson::Bson(bson_t* adopted) noexcept : doc_(adopted) {}
-Bson Bson::copy_of(const bson_t* doc) { return Bson(bson_copy(doc)); }
+Bson Bson::copy_of(const bson_t* doc) {
+    return Bson(bson_copy(doc));
+}
 Bson::~Bson() {
     if (doc_ != nullptr) bson_destroy(doc_);
 }
@@ -63,10 +65,16 @@ Bson& Bson::operator=(Bson&& other) noexcept {
     }
     return *this;
 }
-BsonView Bson::view() const noexcept { return BsonView(doc_); }
+BsonView Bson::view() const noexcept {
+    return BsonView(doc_);
+}
 
-ScopedReply::ScopedReply() noexcept { bson_init(&reply_); }
-ScopedReply::~ScopedReply() { bson_destroy(&reply_); }
+ScopedReply::ScopedReply() noexcept {
+    bson_init(&reply_);
+}
+ScopedReply::~ScopedReply() {
+    bson_destroy(&reply_);
+}
 
 // --- BsonView ---------------------------------------------------------------------------------
 
@@ -169,7 +177,8 @@ std::string oid_to_string(const bson_oid_t& oid) {
 std::optional<bson_oid_t> parse_oid(std::string_view text) {
     if (text.size() != 24) return std::nullopt;
     for (char c : text) {
-        const bool is_hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        const bool is_hex =
+            (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
         if (!is_hex) return std::nullopt;
     }
     const std::string copy(text);
@@ -342,15 +351,14 @@ std::unique_lock<std::mutex> DocumentLocks::lock(std::string_view collection,
 std::unique_lock<std::mutex> DocumentLocks::lock(std::string_view collection,
                                                  std::string_view key) {
     const std::size_t hash =
-        std::hash<std::string_view>{}(collection) * 31U + std::hash<std::string_view>{}(key);
+        std::hash<std::string_view>{}(collection)*31U + std::hash<std::string_view>{}(key);
     return std::unique_lock<std::mutex>(stripes_[hash % stripes_.size()]);
 }
 
 namespace {
 
 // Routes the driver's own log lines into spdlog, so they share the format and the level filter.
-void log_driver_message(mongoc_log_level_t level, const char* domain, const char* message,
-                        void*) {
+void log_driver_message(mongoc_log_level_t level, const char* domain, const char* message, void*) {
     switch (level) {
         case MONGOC_LOG_LEVEL_ERROR:
         case MONGOC_LOG_LEVEL_CRITICAL:
@@ -380,7 +388,9 @@ DriverLifetime::DriverLifetime() {
     mongoc_log_set_handler(&log_driver_message, nullptr);
     mongoc_init();
 }
-DriverLifetime::~DriverLifetime() { mongoc_cleanup(); }
+DriverLifetime::~DriverLifetime() {
+    mongoc_cleanup();
+}
 
 Db::Db(const DbOptions& options) : database_(options.database) {
     bson_error_t error;
@@ -403,10 +413,16 @@ Db::Db(const DbOptions& options) : database_(options.database) {
     mongoc_client_pool_max_size(pool_.get(), static_cast<std::uint32_t>(options.max_pool_size));
 }
 
-mongoc_client_t* Db::pop_client() { return mongoc_client_pool_pop(pool_.get()); }
-void Db::push_client(mongoc_client_t* client) noexcept { mongoc_client_pool_push(pool_.get(), client); }
+mongoc_client_t* Db::pop_client() {
+    return mongoc_client_pool_pop(pool_.get());
+}
+void Db::push_client(mongoc_client_t* client) noexcept {
+    mongoc_client_pool_push(pool_.get(), client);
+}
 
-Collection Db::collection(const std::string& name) { return Collection(*this, pop_client(), name); }
+Collection Db::collection(const std::string& name) {
+    return Collection(*this, pop_client(), name);
+}
 
 bool Db::ping() {
     mongoc_client_t* client = pop_client();

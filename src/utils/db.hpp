@@ -37,7 +37,7 @@ enum class DbErrorKind { kDuplicateKey, kUnavailable, kTimeout, kBadQuery, kOthe
 
 // Thrown by every wrapper below. `what()` holds the driver's message: log it, never send it.
 class DbError : public std::runtime_error {
-public:
+  public:
     DbError(DbErrorKind kind, std::uint32_t domain, std::uint32_t code, const std::string& message);
     DbErrorKind kind() const noexcept { return kind_; }
     std::uint32_t code() const noexcept { return code_; }
@@ -45,7 +45,7 @@ public:
         return kind_ == DbErrorKind::kUnavailable || kind_ == DbErrorKind::kTimeout;
     }
 
-private:
+  private:
     DbErrorKind kind_;
     std::uint32_t domain_;
     std::uint32_t code_;
@@ -59,7 +59,7 @@ class BsonView;
 // Move-only owner of a heap bson_t. (bson_t is 128-byte aligned; under -Werror GCC 12 rejects
 // it as a template argument — -Wignored-attributes — so no unique_ptr<bson_t, ...> here.)
 class Bson {
-public:
+  public:
     Bson();
     explicit Bson(bson_t* adopted) noexcept;  // takes ownership (e.g. of BCON_NEW's result)
     static Bson copy_of(const bson_t* doc);
@@ -73,14 +73,14 @@ public:
     const bson_t* get() const noexcept { return doc_; }
     BsonView view() const noexcept;
 
-private:
+  private:
     bson_t* doc_;
 };
 
 // A reply document that libmongoc always initialises and the caller must always destroy, even
 // on failure. Lives on the stack; pass out() to the driver.
 class ScopedReply {
-public:
+  public:
     ScopedReply() noexcept;
     ~ScopedReply();
     ScopedReply(const ScopedReply&) = delete;
@@ -88,14 +88,14 @@ public:
     bson_t* out() noexcept { return &reply_; }
     const bson_t* get() const noexcept { return &reply_; }
 
-private:
+  private:
     bson_t reply_;
 };
 
 // Non-owning, typed reads of a document. Missing or mistyped fields are std::nullopt, so a
 // document of the wrong shape becomes an error at the mapping site rather than a crash.
 class BsonView {
-public:
+  public:
     explicit BsonView(const bson_t* doc) noexcept : doc_(doc) {}
     const bson_t* get() const noexcept { return doc_; }
 
@@ -110,7 +110,7 @@ public:
     std::vector<bson_oid_t> get_oids(const char* key) const;
     std::string to_debug_json() const;
 
-private:
+  private:
     const bson_t* doc_;
 };
 
@@ -137,7 +137,7 @@ class Db;
 // One collection on a client borrowed from the pool; returns the client when destroyed.
 // Not thread-safe (like the client it holds): use one per call, per thread.
 class Collection {
-public:
+  public:
     Collection(Db& db, mongoc_client_t* client, const std::string& name);
     ~Collection();
     Collection(Collection&&) noexcept;
@@ -156,7 +156,7 @@ public:
     void create_indexes(const std::vector<IndexSpec>& indexes);
     const std::string& name() const noexcept { return name_; }
 
-private:
+  private:
     Db* db_;
     mongoc_client_t* client_;
     CollectionPtr collection_;
@@ -168,19 +168,19 @@ private:
 // upstream #3040, #2168), so every write to one document is serialized here as well. On real
 // MongoDB the conditional update is atomic on its own, so many instances stay correct there.
 class DocumentLocks {
-public:
+  public:
     std::unique_lock<std::mutex> lock(std::string_view collection, const bson_oid_t& id);
     // For a document known by a unique key before it has an _id (an upsert's target).
     std::unique_lock<std::mutex> lock(std::string_view collection, std::string_view key);
 
-private:
+  private:
     std::array<std::mutex, 512> stripes_;
 };
 
 // Owns the driver for the process lifetime (mongoc_init/mongoc_cleanup): create it first,
 // destroy it last.
 class DriverLifetime {
-public:
+  public:
     DriverLifetime();
     ~DriverLifetime();
     DriverLifetime(const DriverLifetime&) = delete;
@@ -198,7 +198,7 @@ struct DbOptions {
 
 // The database handle: a thread-safe client pool plus the per-document write serializer.
 class Db {
-public:
+  public:
     explicit Db(const DbOptions& options);  // throws std::invalid_argument on a bad URI
     Db(const Db&) = delete;
     Db& operator=(const Db&) = delete;
@@ -231,7 +231,7 @@ public:
     mongoc_client_t* pop_client();
     void push_client(mongoc_client_t* client) noexcept;
 
-private:
+  private:
     UriPtr uri_;
     PoolPtr pool_;
     std::string database_;

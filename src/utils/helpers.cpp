@@ -86,7 +86,8 @@ bool is_valid_email(std::string_view email) {
     // part, a dotted domain of letters, digits and hyphens, no spaces.
     if (email.size() < 3 || email.size() > 254) return false;
     const auto at = email.find('@');
-    if (at == std::string_view::npos || at == 0 || at > 64 || email.find('@', at + 1) != std::string_view::npos) {
+    if (at == std::string_view::npos || at == 0 || at > 64 ||
+        email.find('@', at + 1) != std::string_view::npos) {
         return false;
     }
     const std::string_view local = email.substr(0, at);
@@ -130,7 +131,9 @@ FieldReader::FieldReader(const boost::json::object& body,
     }
 }
 
-bool FieldReader::has(std::string_view name) const { return body_.contains(name); }
+bool FieldReader::has(std::string_view name) const {
+    return body_.contains(name);
+}
 
 void FieldReader::add_error(std::string field, std::string message) {
     errors_.emplace_back(std::move(field), std::move(message));
@@ -176,8 +179,8 @@ std::optional<std::int64_t> FieldReader::integer(std::string_view name, bool req
         number = static_cast<std::int64_t>(value->as_uint64());
     }
     if (!number || *number < min || *number > max) {
-        add_error(std::string(name), "must be an integer from " + std::to_string(min) + " to " +
-                                         std::to_string(max));
+        add_error(std::string(name),
+                  "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
         return std::nullopt;
     }
     return number;
@@ -231,7 +234,8 @@ Page parse_page(const std::optional<std::string>& page, const std::optional<std:
     if (limit) {
         auto n = parse_int(*limit);
         if (!n || *n < 1 || *n > max_limit) {
-            errors.emplace_back("limit", "must be an integer from 1 to " + std::to_string(max_limit));
+            errors.emplace_back("limit",
+                                "must be an integer from 1 to " + std::to_string(max_limit));
         } else {
             out.limit = *n;
         }

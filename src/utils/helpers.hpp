@@ -38,7 +38,7 @@ std::string escape_regex(std::string_view text);
 // Reads and validates the fields of a JSON request object, collecting every problem so the
 // client sees them all at once. Unknown fields are errors (no mass assignment).
 class FieldReader {
-public:
+  public:
     FieldReader(const boost::json::object& body, std::initializer_list<std::string_view> allowed);
 
     bool has(std::string_view name) const;
@@ -54,7 +54,7 @@ public:
     // Throws ApiError::validation when any field failed.
     void finish() const;
 
-private:
+  private:
     const boost::json::object& body_;
     http::FieldErrors errors_;
 };

@@ -9,11 +9,11 @@
 #include <random>
 #include <thread>
 
+#include "models/inventory_model.hpp"
 #include "support/api_helpers.hpp"
 #include "support/database.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
-#include "models/inventory_model.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
 
@@ -24,7 +24,8 @@ constexpr const char* kSecretEnv = "FLASKCART_JWT_SECRET=concurrency-test-secret
 
 std::string create_product(const HttpClient& client, const std::string& admin,
                            const std::string& name, std::int64_t stock, double price = 5.0) {
-    auto response = client.post("/products", {{"name", name}, {"price", price}, {"stock", stock}}, admin);
+    auto response =
+        client.post("/products", {{"name", name}, {"price", price}, {"stock", stock}}, admin);
     EXPECT_EQ(response.status, 201) << response.body;
     return std::string(response.json().at("_id").as_string());
 }
@@ -71,9 +72,12 @@ TEST(CheckoutConcurrency, FiftyBuyersOfTheLastTenUnitsGetExactlyTenOrders) {
     db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
 
     for (int round = 0; round < 3; ++round) {
-        const std::string product = create_product(client, admin, "Last ten #" + std::to_string(round), 10);
+        const std::string product =
+            create_product(client, admin, "Last ten #" + std::to_string(round), 10);
         for (const auto& token : tokens) {
-            ASSERT_EQ(client.post("/cart/add", {{"product_id", product}, {"quantity", 1}}, token).status, 201);
+            ASSERT_EQ(
+                client.post("/cart/add", {{"product_id", product}, {"quantity", 1}}, token).status,
+                201);
         }
         std::atomic<bool> go{false};
         std::vector<std::future<int>> checkouts;
@@ -95,7 +99,9 @@ TEST(CheckoutConcurrency, FiftyBuyersOfTheLastTenUnitsGetExactlyTenOrders) {
         EXPECT_EQ(refused, kBuyers - 10) << "round " << round;
         EXPECT_EQ(stock_of(db, product), 0) << "round " << round;
         EXPECT_EQ(units_in_orders(db, product, kSold), 10) << "round " << round;
-        EXPECT_EQ(db.collection("products").count(db::Bson(BCON_NEW("stock", "{", "$lt", BCON_INT64(0), "}"))), 0);
+        EXPECT_EQ(db.collection("products")
+                      .count(db::Bson(BCON_NEW("stock", "{", "$lt", BCON_INT64(0), "}"))),
+                  0);
         // The losers' carts still hold their line; clear them for the next round.
         for (const auto& token : tokens) {
             client.request("DELETE", "/cart/remove?product_id=" + product, {}, bearer(token));
@@ -112,7 +118,9 @@ TEST(CheckoutConcurrency, RacingCancelsRestockExactlyOnce) {
     const std::string product = create_product(client, admin, "Cancelled twice", 100);
 
     for (int round = 0; round < 10; ++round) {
-        ASSERT_EQ(client.post("/cart/add", {{"product_id", product}, {"quantity", 3}}, customer).status, 201);
+        ASSERT_EQ(
+            client.post("/cart/add", {{"product_id", product}, {"quantity", 3}}, customer).status,
+            201);
         auto order = client.post("/order", boost::json::object{}, customer);
         ASSERT_EQ(order.status, 201) << order.body;
         const std::string order_id(order.json().at("_id").as_string());
@@ -124,7 +132,9 @@ TEST(CheckoutConcurrency, RacingCancelsRestockExactlyOnce) {
             const std::string& token = i % 2 == 0 ? admin : customer;
             cancels.push_back(std::async(std::launch::async, [&, token] {
                 while (!go.load()) std::this_thread::yield();
-                return client.put("/order/" + order_id + "/status", {{"status", "cancelled"}}, token).status;
+                return client
+                    .put("/order/" + order_id + "/status", {{"status", "cancelled"}}, token)
+                    .status;
             }));
         }
         go = true;
@@ -151,7 +161,8 @@ TEST(CheckoutConcurrency, ConcurrentAddsToOneCartLineAreNotLost) {
     std::vector<std::future<int>> adds;
     for (int i = 0; i < 20; ++i) {
         adds.push_back(std::async(std::launch::async, [&] {
-            return client.post("/cart/add", {{"product_id", product}, {"quantity", 2}}, customer).status;
+            return client.post("/cart/add", {{"product_id", product}, {"quantity", 2}}, customer)
+                .status;
         }));
     }
     int created = 0;
@@ -180,14 +191,16 @@ TEST(CheckoutIdempotency, AKeyWhoseFirstRequestIsStillRunningIs409) {
     const std::string fingerprint = crypto::digest_hex("{}");
     db.collection("orders").insert_one(db::Bson(BCON_NEW(
         "_id", BCON_OID(&order_id), "user_id", BCON_OID(&user), "products", "[", "]",
-        "total_price_cents", BCON_INT64(0), "status", BCON_UTF8("reserving"), "status_history",
-        "[", "]", "idempotency_key", BCON_UTF8("slow-key"), "request_fingerprint",
+        "total_price_cents", BCON_INT64(0), "status", BCON_UTF8("reserving"), "status_history", "[",
+        "]", "idempotency_key", BCON_UTF8("slow-key"), "request_fingerprint",
         BCON_UTF8(fingerprint.c_str()), "restocked", BCON_BOOL(false), "created_at",
         BCON_DATE_TIME(db::now_ms()), "updated_at", BCON_DATE_TIME(db::now_ms()))));
-    auto in_progress = client.post("/order", boost::json::object{}, token, {{"Idempotency-Key", "slow-key"}});
+    auto in_progress =
+        client.post("/order", boost::json::object{}, token, {{"Idempotency-Key", "slow-key"}});
     EXPECT_EQ(in_progress.status, 409) << in_progress.body;
     EXPECT_EQ(in_progress.header("content-type"), "application/problem+json");
-    auto other_body = client.post("/order", {{"user_id", user_id}}, token, {{"Idempotency-Key", "slow-key"}});
+    auto other_body =
+        client.post("/order", {{"user_id", user_id}}, token, {{"Idempotency-Key", "slow-key"}});
     EXPECT_EQ(other_body.status, 422) << other_body.body;
     EXPECT_EQ(db.collection("orders").count(db::Bson()), 1);
 }
@@ -200,11 +213,14 @@ TEST(CheckoutRecovery, AStaleRepeatOfARestockReturnsNothing) {
     const std::string admin = make_admin(service, client, "admin@example.com");
     const std::string customer = register_and_login(client, "stale@example.com");
     const std::string product = create_product(client, admin, "Returned", 10);
-    ASSERT_EQ(client.post("/cart/add", {{"product_id", product}, {"quantity", 4}}, customer).status, 201);
+    ASSERT_EQ(client.post("/cart/add", {{"product_id", product}, {"quantity", 4}}, customer).status,
+              201);
     auto order = client.post("/order", boost::json::object{}, customer);
     ASSERT_EQ(order.status, 201);
     const std::string order_id(order.json().at("_id").as_string());
-    ASSERT_EQ(client.put("/order/" + order_id + "/status", {{"status", "cancelled"}}, customer).status, 200);
+    ASSERT_EQ(
+        client.put("/order/" + order_id + "/status", {{"status", "cancelled"}}, customer).status,
+        200);
     db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
     EXPECT_EQ(stock_of(db, product), 10);
     models::ProductStockLedger ledger(db);
@@ -218,10 +234,10 @@ TEST(CheckoutRecovery, AStaleRepeatOfARestockReturnsNothing) {
 // stock left + units in sold (not cancelled) orders = stock ever set.
 TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
     const std::string database = unique_database_name();
-    auto service = std::make_unique<Service>(ServiceOptions{
-        .database = database,
-        .extra_args = {"--checkout-recovery-after=1"},
-        .extra_env = {kSecretEnv}});
+    auto service =
+        std::make_unique<Service>(ServiceOptions{.database = database,
+                                                 .extra_args = {"--checkout-recovery-after=1"},
+                                                 .extra_env = {kSecretEnv}});
     HttpClient setup(service->port());
     const std::string admin = make_admin(*service, setup, "admin@example.com");
     constexpr std::int64_t kInitial = 400;
@@ -247,13 +263,19 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
                 std::mt19937 local(static_cast<unsigned>(i * 7919 + cycle));
                 while (!stop.load()) {
                     try {
-                        client.post("/cart/add", {{"product_id", widget}, {"quantity", 1 + static_cast<int>(local() % 3)}}, tokens[i]);
-                        client.post("/cart/add", {{"product_id", gadget}, {"quantity", 1}}, tokens[i]);
+                        client.post("/cart/add",
+                                    {{"product_id", widget},
+                                     {"quantity", 1 + static_cast<int>(local() % 3)}},
+                                    tokens[i]);
+                        client.post("/cart/add", {{"product_id", gadget}, {"quantity", 1}},
+                                    tokens[i]);
                         auto order = client.post("/order", boost::json::object{}, tokens[i]);
                         if (order.status == 201) {
                             ++placed;
                             if (local() % 3 == 0) {
-                                client.put("/order/" + std::string(order.json().at("_id").as_string()) + "/status",
+                                client.put("/order/" +
+                                               std::string(order.json().at("_id").as_string()) +
+                                               "/status",
                                            {{"status", "cancelled"}}, tokens[i]);
                             }
                         }
@@ -277,15 +299,17 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
         for (int i = 0; i < 100 && !recovered; ++i) {
             const auto unfinished = db.collection("orders").count(db::Bson(BCON_NEW(
                 "status", "{", "$in", "[", BCON_UTF8("reserving"), BCON_UTF8("failed"), "]", "}")));
-            const auto unrestocked = db.collection("orders").count(db::Bson(BCON_NEW(
-                "status", BCON_UTF8("cancelled"), "restocked", BCON_BOOL(false))));
+            const auto unrestocked = db.collection("orders").count(db::Bson(
+                BCON_NEW("status", BCON_UTF8("cancelled"), "restocked", BCON_BOOL(false))));
             // (Return markers of restocked orders stay for a grace period by design.)
-            const auto marked = db.collection("products").count(db::Bson(
-                BCON_NEW("stock_holds.0", "{", "$exists", BCON_BOOL(true), "}")));
+            const auto marked = db.collection("products")
+                                    .count(db::Bson(BCON_NEW("stock_holds.0", "{", "$exists",
+                                                             BCON_BOOL(true), "}")));
             recovered = unfinished == 0 && unrestocked == 0 && marked == 0;
             if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
-        ASSERT_TRUE(recovered) << "cycle " << cycle << ": recovery did not finish; see " << service->log_path();
+        ASSERT_TRUE(recovered) << "cycle " << cycle << ": recovery did not finish; see "
+                               << service->log_path();
         for (const auto& product : {widget, gadget}) {
             const std::int64_t left = stock_of(db, product);
             EXPECT_GE(left, 0) << "cycle " << cycle;

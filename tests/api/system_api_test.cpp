@@ -81,14 +81,16 @@ TEST(SystemApi, OversizedBodyIs413WithoutReadingIt) {
     // Chunked bodies are limited too.
     const std::string chunked = client.raw(
         "POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        "Transfer-Encoding: chunked\r\n\r\n1000\r\n" + std::string(4096, 'a') + "\r\n0\r\n\r\n");
+        "Transfer-Encoding: chunked\r\n\r\n1000\r\n" +
+        std::string(4096, 'a') + "\r\n0\r\n\r\n");
     EXPECT_EQ(chunked.rfind("HTTP/1.1 413", 0), 0U) << chunked;
 }
 
 TEST(SystemApi, JsonRoutesKeepTheirOwnLimitWhenImagesMayBeLarger) {
     Service service({.extra_args = {"--max-body-bytes=2048", "--max-image-bytes=1048576"}});
     HttpClient client(service.port());
-    auto json = client.request("POST", "/register", "{\"name\": \"" + std::string(4096, 'x') + "\"}");
+    auto json =
+        client.request("POST", "/register", "{\"name\": \"" + std::string(4096, 'x') + "\"}");
     EXPECT_EQ(json.status, 413);
     const std::string reply = client.raw(
         "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -110,9 +112,8 @@ TEST(SystemApi, MalformedHttpIs400) {
 TEST(SystemApi, ReadyFollowsTheDatabaseAndRecoversWithoutRestart) {
     FerretDbServer database;
     database.start();
-    Service service({.mongodb_uri = database.uri(),
-                     .database = unique_database_name(),
-                     .extra_args = {}});
+    Service service(
+        {.mongodb_uri = database.uri(), .database = unique_database_name(), .extra_args = {}});
     HttpClient client(service.port());
     EXPECT_EQ(client.get("/ready").status, 200);
 
@@ -154,10 +155,13 @@ TEST(SystemApi, SigtermLetsARequestBeingSentComplete) {
     Service service;
     asio::io_context io;
     asio::ip::tcp::socket socket(io);
-    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
+    socket.connect(
+        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
     const std::string body = R"({"email": "nobody@example.com", "password": "wrong-password"})";
-    const std::string head = "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    const std::string head =
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n";
     asio::write(socket, asio::buffer(head + body.substr(0, 10)));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     service.process().send_signal(SIGTERM);
@@ -179,7 +183,8 @@ TEST(SystemApi, IdleKeepAliveConnectionsDoNotDelayShutdown) {
     Service service;
     asio::io_context io;
     asio::ip::tcp::socket socket(io);
-    socket.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
+    socket.connect(
+        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
     asio::write(socket, asio::buffer(std::string("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")));
     char buffer[1024];
     socket.read_some(asio::buffer(buffer));
@@ -199,9 +204,9 @@ TEST(SystemCli, HelpListsTheSettingsAndBadValuesExitNonZero) {
     };
     std::string output;
     EXPECT_EQ(run({"--help"}, output), 0);
-    for (const char* option : {"--bind", "--port", "--mongodb-uri", "--database", "--workers",
-                               "--log-level", "--log-format", "--jwt-secret", "create-admin",
-                               "seed-demo"}) {
+    for (const char* option :
+         {"--bind", "--port", "--mongodb-uri", "--database", "--workers", "--log-level",
+          "--log-format", "--jwt-secret", "create-admin", "seed-demo"}) {
         EXPECT_NE(output.find(option), std::string::npos) << option;
     }
     EXPECT_EQ(run({"--port=70000"}, output), 2);

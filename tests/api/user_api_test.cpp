@@ -19,7 +19,7 @@ namespace {
 constexpr const char* kSecret = "test-secret-that-is-at-least-32-bytes-long!";
 
 class UserApi : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         service_holder_ = std::make_unique<Service>(
             ServiceOptions{.extra_env = {std::string("FLASKCART_JWT_SECRET=") + kSecret}});
@@ -44,22 +44,26 @@ std::unique_ptr<Service> UserApi::service_holder_;
 Service* UserApi::service_ = nullptr;
 
 std::string base64url(std::string_view data) {
-    std::string out(sodium_base64_ENCODED_LEN(data.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    std::string out(
+        sodium_base64_ENCODED_LEN(data.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
     sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(data.data()),
                       data.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     out.resize(std::strlen(out.c_str()));
     return out;
 }
 
-std::string hs512_token(const std::string& header, const std::string& payload, std::string_view key) {
+std::string hs512_token(const std::string& header, const std::string& payload,
+                        std::string_view key) {
     const std::string signing_input = base64url(header) + "." + base64url(payload);
     unsigned char mac[crypto_auth_hmacsha512_BYTES];
     crypto_auth_hmacsha512_state state;
-    crypto_auth_hmacsha512_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
-    crypto_auth_hmacsha512_update(&state, reinterpret_cast<const unsigned char*>(signing_input.data()),
-                                  signing_input.size());
+    crypto_auth_hmacsha512_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
+                                key.size());
+    crypto_auth_hmacsha512_update(
+        &state, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
     crypto_auth_hmacsha512_final(&state, mac);
-    return signing_input + "." + base64url(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
+    return signing_input + "." +
+           base64url(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
 }
 
 std::string helpers_lower(std::string text) {
@@ -106,7 +110,8 @@ TEST_F(UserApi, RegisterCreatesACustomerWithAHashedPassword) {
 }
 
 TEST_F(UserApi, RegisterRejectsInvalidFieldsNamingEachOne) {
-    auto response = client().post("/register", {{"name", ""}, {"email", "not-an-email"}, {"password", "short"}});
+    auto response = client().post("/register",
+                                  {{"name", ""}, {"email", "not-an-email"}, {"password", "short"}});
     expect_problem(response, 422);
     auto errors = response.json().at("errors").as_object();
     EXPECT_TRUE(errors.contains("name"));
@@ -121,11 +126,12 @@ TEST_F(UserApi, RegisterRejectsInvalidFieldsNamingEachOne) {
                                                  {"email", unique_email("ln")},
                                                  {"password", "correct-horse-1"}});
     expect_problem(long_name, 422);
-    auto long_password = client().post("/register", {{"name", "A"},
-                                                     {"email", unique_email("lp")},
-                                                     {"password", std::string(129, 'p')}});
+    auto long_password = client().post(
+        "/register",
+        {{"name", "A"}, {"email", unique_email("lp")}, {"password", std::string(129, 'p')}});
     expect_problem(long_password, 422);
-    auto number_name = client().post("/register", {{"name", 5}, {"email", unique_email("nn")}, {"password", "correct-horse-1"}});
+    auto number_name = client().post(
+        "/register", {{"name", 5}, {"email", unique_email("nn")}, {"password", "correct-horse-1"}});
     expect_problem(number_name, 422);
     EXPECT_EQ(number_name.json().at("errors").at("name"), "must be a string");
 }
@@ -139,15 +145,16 @@ TEST_F(UserApi, RegisterRefusesMassAssignment) {
         expect_problem(response, 422);
         EXPECT_EQ(response.json().at("errors").at(field), "is not a recognised field") << field;
     }
-    EXPECT_EQ(database().collection("users").count(db::Bson(BCON_NEW("role", BCON_UTF8("admin")))), 0);
+    EXPECT_EQ(database().collection("users").count(db::Bson(BCON_NEW("role", BCON_UTF8("admin")))),
+              0);
 }
 
 TEST_F(UserApi, OperatorInjectionIsAValidationErrorNeverAQuery) {
     const std::string email = unique_email("inj");
     register_and_login(client(), email);
-    auto on_register = client().request(
-        "POST", "/register",
-        R"({"name": "x", "email": {"$ne": null}, "password": "correct-horse-1"})");
+    auto on_register =
+        client().request("POST", "/register",
+                         R"({"name": "x", "email": {"$ne": null}, "password": "correct-horse-1"})");
     expect_problem(on_register, 422);
     EXPECT_EQ(on_register.json().at("errors").at("email"), "must be a string");
 
@@ -157,17 +164,25 @@ TEST_F(UserApi, OperatorInjectionIsAValidationErrorNeverAQuery) {
         auto on_login = client().request("POST", "/login", body);
         expect_problem(on_login, 422);
     }
-    auto regex_email = client().post("/login", {{"email", ".*@example.com"}, {"password", "correct-horse-1"}});
+    auto regex_email =
+        client().post("/login", {{"email", ".*@example.com"}, {"password", "correct-horse-1"}});
     EXPECT_EQ(regex_email.status, 401);
 }
 
 TEST_F(UserApi, DuplicateEmailInAnyLetterCaseIs409) {
     const std::string email = unique_email("dup");
-    ASSERT_EQ(client().post("/register", {{"name", "A"}, {"email", email}, {"password", "correct-horse-1"}}).status, 201);
+    ASSERT_EQ(
+        client()
+            .post("/register", {{"name", "A"}, {"email", email}, {"password", "correct-horse-1"}})
+            .status,
+        201);
     const std::string upper = helpers_upper(email);
-    auto again = client().post("/register", {{"name", "B"}, {"email", upper}, {"password", "correct-horse-2"}});
+    auto again = client().post("/register",
+                               {{"name", "B"}, {"email", upper}, {"password", "correct-horse-2"}});
     expect_problem(again, 409);
-    EXPECT_EQ(database().collection("users").count(db::Bson(BCON_NEW("email", BCON_UTF8(helpers_lower(email).c_str())))), 1);
+    EXPECT_EQ(database().collection("users").count(
+                  db::Bson(BCON_NEW("email", BCON_UTF8(helpers_lower(email).c_str())))),
+              1);
 }
 
 TEST_F(UserApi, ConcurrentRegistrationsOfOneEmailCreateExactlyOneAccount) {
@@ -176,9 +191,10 @@ TEST_F(UserApi, ConcurrentRegistrationsOfOneEmailCreateExactlyOneAccount) {
         std::vector<std::future<int>> attempts;
         for (int i = 0; i < 8; ++i) {
             attempts.push_back(std::async(std::launch::async, [&, i] {
-                return client().post("/register", {{"name", "Racer " + std::to_string(i)},
-                                                   {"email", email},
-                                                   {"password", "correct-horse-1"}})
+                return client()
+                    .post("/register", {{"name", "Racer " + std::to_string(i)},
+                                        {"email", email},
+                                        {"password", "correct-horse-1"}})
                     .status;
             }));
         }
@@ -191,14 +207,17 @@ TEST_F(UserApi, ConcurrentRegistrationsOfOneEmailCreateExactlyOneAccount) {
         }
         EXPECT_EQ(created, 1) << "round " << round;
         EXPECT_EQ(conflicts, 7) << "round " << round;
-        EXPECT_EQ(database().collection("users").count(db::Bson(BCON_NEW("email", BCON_UTF8(helpers_lower(email).c_str())))), 1);
+        EXPECT_EQ(database().collection("users").count(
+                      db::Bson(BCON_NEW("email", BCON_UTF8(helpers_lower(email).c_str())))),
+                  1);
     }
 }
 
 TEST_F(UserApi, LoginReturnsABearerTokenAndTheUser) {
     const std::string email = unique_email("login");
     client().post("/register", {{"name", "L"}, {"email", email}, {"password", "correct-horse-1"}});
-    auto response = client().post("/login", {{"email", helpers_upper(email)}, {"password", "correct-horse-1"}});
+    auto response =
+        client().post("/login", {{"email", helpers_upper(email)}, {"password", "correct-horse-1"}});
     ASSERT_EQ(response.status, 200) << response.body;
     auto body = response.json().as_object();
     EXPECT_EQ(body["token_type"], "Bearer");
@@ -216,8 +235,10 @@ TEST_F(UserApi, LoginReturnsABearerTokenAndTheUser) {
 TEST_F(UserApi, WrongPasswordAndUnknownEmailGetTheSameAnswer) {
     const std::string email = unique_email("enum");
     client().post("/register", {{"name", "E"}, {"email", email}, {"password", "correct-horse-1"}});
-    auto wrong_password = client().post("/login", {{"email", email}, {"password", "wrong-horse-1"}});
-    auto unknown_email = client().post("/login", {{"email", unique_email("ghost")}, {"password", "wrong-horse-1"}});
+    auto wrong_password =
+        client().post("/login", {{"email", email}, {"password", "wrong-horse-1"}});
+    auto unknown_email =
+        client().post("/login", {{"email", unique_email("ghost")}, {"password", "wrong-horse-1"}});
     expect_problem(wrong_password, 401);
     expect_problem(unknown_email, 401);
     EXPECT_EQ(wrong_password.header("www-authenticate"), unknown_email.header("www-authenticate"));
@@ -243,7 +264,9 @@ TEST_F(UserApi, LogoutRevokesOnlyThatToken) {
     EXPECT_EQ(client().request("POST", "/logout").status, 401);
     auto claims = crypto::verify_jwt_hs256(first, kSecret);
     ASSERT_TRUE(claims);
-    EXPECT_TRUE(database().collection("revoked_tokens").find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(claims->token_id.c_str())))));
+    EXPECT_TRUE(database()
+                    .collection("revoked_tokens")
+                    .find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(claims->token_id.c_str())))));
 }
 
 TEST_F(UserApi, LogoutHoldsAcrossInstancesSharingTheDatabase) {
@@ -262,8 +285,11 @@ TEST_F(UserApi, TamperedTokensAreRefused) {
     ASSERT_TRUE(claims);
     const std::int64_t now = db::now_ms() / 1000;
     auto payload = [&](std::int64_t exp, bool with_exp = true) {
-        boost::json::object p{{"sub", claims->subject}, {"role", "admin"}, {"iat", now},
-                              {"jti", "x" + crypto::random_hex(8)}, {"iss", "flaskcart"}};
+        boost::json::object p{{"sub", claims->subject},
+                              {"role", "admin"},
+                              {"iat", now},
+                              {"jti", "x" + crypto::random_hex(8)},
+                              {"iss", "flaskcart"}};
         if (with_exp) p["exp"] = exp;
         return boost::json::serialize(p);
     };
@@ -273,19 +299,24 @@ TEST_F(UserApi, TamperedTokensAreRefused) {
     crypto::JwtClaims other_issuer = *claims;
     other_issuer.issuer = "someone-else";
     const std::vector<std::pair<std::string, std::string>> cases = {
-        {"alg none", base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(payload(now + 3600)) + "."},
-        {"HS512 with the real secret", hs512_token(R"({"alg":"HS512","typ":"JWT"})", payload(now + 3600), kSecret)},
-        {"another secret", crypto::sign_jwt_hs256(*claims, "another-secret-another-secret-another!")},
+        {"alg none",
+         base64url(R"({"alg":"none","typ":"JWT"})") + "." + base64url(payload(now + 3600)) + "."},
+        {"HS512 with the real secret",
+         hs512_token(R"({"alg":"HS512","typ":"JWT"})", payload(now + 3600), kSecret)},
+        {"another secret",
+         crypto::sign_jwt_hs256(*claims, "another-secret-another-secret-another!")},
         {"expired", crypto::sign_jwt_hs256(expired, kSecret)},
         {"another issuer", crypto::sign_jwt_hs256(other_issuer, kSecret)},
         {"missing exp", hs512_token(R"({"alg":"HS256","typ":"JWT"})", payload(0, false), kSecret)},
         {"malformed header", "not-base64!." + token.substr(token.find('.') + 1)},
         {"garbage", "abc"},
-        {"flipped signature", token.substr(0, token.size() - 2) + (token.back() == 'A' ? "BB" : "AA")},
+        {"flipped signature",
+         token.substr(0, token.size() - 2) + (token.back() == 'A' ? "BB" : "AA")},
         {"empty", ""},
     };
     for (const auto& [name, bad] : cases) {
-        auto response = client().request("GET", "/profile", {}, {{"Authorization", "Bearer " + bad}});
+        auto response =
+            client().request("GET", "/profile", {}, {{"Authorization", "Bearer " + bad}});
         EXPECT_EQ(response.status, 401) << name;
         EXPECT_NE(response.header("www-authenticate").find("Bearer"), std::string::npos) << name;
     }
@@ -299,24 +330,28 @@ TEST_F(UserApi, TamperedTokensAreRefused) {
 TEST_F(UserApi, ProfileUpdatesAndPasswordChange) {
     const std::string email = unique_email("prof");
     const std::string token = register_and_login(client(), email);
-    auto updated = client().put("/profile", {{"name", "New Name"}, {"phone", "123"}, {"address", "2 Low Rd"}}, token);
+    auto updated = client().put(
+        "/profile", {{"name", "New Name"}, {"phone", "123"}, {"address", "2 Low Rd"}}, token);
     ASSERT_EQ(updated.status, 200) << updated.body;
     EXPECT_EQ(updated.json().at("name"), "New Name");
     EXPECT_EQ(updated.json().at("address"), "2 Low Rd");
     EXPECT_EQ(client().get("/profile", token).json().at("phone"), "123");
 
     expect_problem(client().put("/profile", {{"password", "new-password-1"}}, token), 422);
-    auto wrong_current = client().put("/profile", {{"password", "new-password-1"}, {"current_password", "wrong-pass-1"}}, token);
+    auto wrong_current = client().put(
+        "/profile", {{"password", "new-password-1"}, {"current_password", "wrong-pass-1"}}, token);
     expect_problem(wrong_current, 422);
     EXPECT_EQ(wrong_current.json().at("errors").at("current_password"), "does not match");
     expect_problem(client().put("/profile", {{"email", "x@y.zz"}}, token), 422);
     expect_problem(client().put("/profile", {{"role", "admin"}}, token), 422);
     expect_problem(client().put("/profile", {{"name", ""}}, token), 422);
 
-    auto changed = client().put("/profile", {{"password", "new-password-1"}, {"current_password", kTestPassword}}, token);
+    auto changed = client().put(
+        "/profile", {{"password", "new-password-1"}, {"current_password", kTestPassword}}, token);
     EXPECT_EQ(changed.status, 200) << changed.body;
     EXPECT_EQ(client().post("/login", {{"email", email}, {"password", kTestPassword}}).status, 401);
-    EXPECT_EQ(client().post("/login", {{"email", email}, {"password", "new-password-1"}}).status, 200);
+    EXPECT_EQ(client().post("/login", {{"email", email}, {"password", "new-password-1"}}).status,
+              200);
     EXPECT_EQ(client().put("/profile", {{"name", "x"}}).status, 401);
 }
 
@@ -348,16 +383,19 @@ TEST_F(UserApi, AdminListsUsersAndChangesRoles) {
     expect_problem(client().get("/users?limit=0", admin), 422);
 
     const std::string customer_id = user_id_of(client(), customer);
-    expect_problem(client().put("/users/" + customer_id + "/role", {{"role", "admin"}}, customer), 403);
+    expect_problem(client().put("/users/" + customer_id + "/role", {{"role", "admin"}}, customer),
+                   403);
     expect_problem(client().put("/users/" + customer_id + "/role", {{"role", "root"}}, admin), 422);
-    expect_problem(client().put("/users/000000000000000000000000/role", {{"role", "admin"}}, admin), 404);
+    expect_problem(client().put("/users/000000000000000000000000/role", {{"role", "admin"}}, admin),
+                   404);
     auto promoted = client().put("/users/" + customer_id + "/role", {{"role", "admin"}}, admin);
     EXPECT_EQ(promoted.status, 200);
     EXPECT_EQ(promoted.json().at("role"), "admin");
     // The promoted user's existing token now passes admin checks: the database decides.
     EXPECT_EQ(client().get("/users", customer).status, 200);
     // And a demoted admin's token stops passing them at once.
-    EXPECT_EQ(client().put("/users/" + customer_id + "/role", {{"role", "customer"}}, admin).status, 200);
+    EXPECT_EQ(client().put("/users/" + customer_id + "/role", {{"role", "customer"}}, admin).status,
+              200);
     expect_problem(client().get("/users", customer), 403);
 }
 
@@ -369,7 +407,8 @@ TEST(UserApiAdmins, TheLastAdminCannotBeDemoted) {
     auto refused = client.put("/users/" + admin_id + "/role", {{"role", "customer"}}, admin);
     expect_problem(refused, 409);
     const std::string second = make_admin(service, client, "second-admin@example.com");
-    EXPECT_EQ(client.put("/users/" + admin_id + "/role", {{"role", "customer"}}, second).status, 200);
+    EXPECT_EQ(client.put("/users/" + admin_id + "/role", {{"role", "customer"}}, second).status,
+              200);
     expect_problem(client.get("/users", admin), 403);
 }
 
@@ -377,7 +416,8 @@ TEST_F(UserApi, DeletedUsersTokensStopWorking) {
     const std::string email = unique_email("gone");
     const std::string token = register_and_login(client(), email);
     ASSERT_EQ(client().get("/profile", token).status, 200);
-    database().collection("users").delete_one(db::Bson(BCON_NEW("email", BCON_UTF8(helpers_lower(email).c_str()))));
+    database().collection("users").delete_one(
+        db::Bson(BCON_NEW("email", BCON_UTF8(helpers_lower(email).c_str()))));
     expect_problem(client().get("/profile", token), 401);
 }
 
@@ -386,27 +426,32 @@ TEST_F(UserApi, CreateAdminIsIdempotentAndNeverTakesThePasswordAsAFlag) {
     std::string output;
     EXPECT_EQ(run_cli(*service_, {"create-admin", "--email", email, "--name", "Root"}, &output,
                       {"FLASKCART_ADMIN_PASSWORD=root-password-1"}),
-              0) << output;
+              0)
+        << output;
     EXPECT_EQ(run_cli(*service_, {"create-admin", "--email", email}, &output), 0) << output;
-    EXPECT_EQ(database().collection("users").count(db::Bson(BCON_NEW("email", BCON_UTF8(helpers_lower(email).c_str())))), 1);
+    EXPECT_EQ(database().collection("users").count(
+                  db::Bson(BCON_NEW("email", BCON_UTF8(helpers_lower(email).c_str())))),
+              1);
     auto login = client().post("/login", {{"email", email}, {"password", "root-password-1"}});
     ASSERT_EQ(login.status, 200);
     EXPECT_EQ(login.json().at("user").at("role"), "admin");
-    EXPECT_NE(run_cli(*service_, {"create-admin", "--email", unique_email("x"), "--password", "pw"}), 0);
-    EXPECT_NE(run_cli(*service_, {"create-admin", "--email", unique_email("short"), "--name", "S"}, nullptr,
-                      {"FLASKCART_ADMIN_PASSWORD=short"}),
+    EXPECT_NE(
+        run_cli(*service_, {"create-admin", "--email", unique_email("x"), "--password", "pw"}), 0);
+    EXPECT_NE(run_cli(*service_, {"create-admin", "--email", unique_email("short"), "--name", "S"},
+                      nullptr, {"FLASKCART_ADMIN_PASSWORD=short"}),
               0);
 }
 
 TEST(UserApiLimits, RepeatedFailedLoginsAreThrottled) {
-    Service service({.extra_args = {"--login-max-failures-per-email=3",
-                                    "--login-max-failures-per-address=6",
-                                    "--login-lockout-seconds=60"}});
+    Service service(
+        {.extra_args = {"--login-max-failures-per-email=3", "--login-max-failures-per-address=6",
+                        "--login-lockout-seconds=60"}});
     HttpClient client(service.port());
     const std::string email = "locked@example.com";
     register_and_login(client, email);
     for (int i = 0; i < 3; ++i) {
-        EXPECT_EQ(client.post("/login", {{"email", email}, {"password", "wrong-horse-1"}}).status, 401);
+        EXPECT_EQ(client.post("/login", {{"email", email}, {"password", "wrong-horse-1"}}).status,
+                  401);
     }
     auto locked = client.post("/login", {{"email", email}, {"password", kTestPassword}});
     expect_problem(locked, 429);
@@ -416,8 +461,9 @@ TEST(UserApiLimits, RepeatedFailedLoginsAreThrottled) {
     register_and_login(client, other);
     // 3 failures so far from this address; 3 more reach its limit of 6.
     for (int i = 0; i < 3; ++i) {
-        EXPECT_EQ(client.post("/login", {{"email", "ghost" + std::to_string(i) + "@example.com"},
-                                         {"password", "wrong-horse-1"}})
+        EXPECT_EQ(client
+                      .post("/login", {{"email", "ghost" + std::to_string(i) + "@example.com"},
+                                       {"password", "wrong-horse-1"}})
                       .status,
                   401);
     }
@@ -427,11 +473,13 @@ TEST(UserApiLimits, RepeatedFailedLoginsAreThrottled) {
 
 TEST(Passwords, StoredHashIsArgon2idWithTheConfiguredCostAndVerifies) {
     crypto::sodium_ready();
-    const std::string hash = crypto::hash_password("correct-horse-1", {.opslimit = 3, .memlimit_kib = 20480});
+    const std::string hash =
+        crypto::hash_password("correct-horse-1", {.opslimit = 3, .memlimit_kib = 20480});
     EXPECT_EQ(hash.rfind("$argon2id$v=19$m=20480,t=3,p=1$", 0), 0U) << hash;
     EXPECT_TRUE(crypto::verify_password(hash, "correct-horse-1"));
     EXPECT_FALSE(crypto::verify_password(hash, "correct-horse-2"));
-    EXPECT_NE(hash, crypto::hash_password("correct-horse-1", {.opslimit = 3, .memlimit_kib = 20480}));
+    EXPECT_NE(hash,
+              crypto::hash_password("correct-horse-1", {.opslimit = 3, .memlimit_kib = 20480}));
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace flaskcart::db {
 namespace {
 
 class StorageTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         db_ = std::make_unique<Db>(DbOptions{.uri = testing::shared_database_uri(),
                                              .database = testing::unique_database_name()});
@@ -25,7 +25,8 @@ protected:
 TEST_F(StorageTest, ConditionalUpdateNeverOversellsUnderConcurrentThreads) {
     for (int round = 0; round < 5; ++round) {
         const bson_oid_t id = new_oid();
-        db_->collection("items").insert_one(Bson(BCON_NEW("_id", BCON_OID(&id), "stock", BCON_INT64(10))));
+        db_->collection("items").insert_one(
+            Bson(BCON_NEW("_id", BCON_OID(&id), "stock", BCON_INT64(10))));
         std::atomic<int> reserved{0};
         std::vector<std::thread> threads;
         for (int t = 0; t < 40; ++t) {
@@ -55,12 +56,14 @@ TEST_F(StorageTest, UpdateByIdAndUpdateIfDoNotLoseEachOthersWrites) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 5; ++i) {
                 if (t % 2 == 0) {
-                    db_->update_if("items", id, Bson(BCON_NEW("stock", "{", "$gte", BCON_INT64(1), "}")),
+                    db_->update_if("items", id,
+                                   Bson(BCON_NEW("stock", "{", "$gte", BCON_INT64(1), "}")),
                                    Bson(BCON_NEW("$inc", "{", "stock", BCON_INT64(-1), "}")));
                 } else {
                     const std::string name = "n" + std::to_string(t * 10 + i);
-                    db_->update_by_id("items", id,
-                                      Bson(BCON_NEW("$set", "{", "name", BCON_UTF8(name.c_str()), "}")));
+                    db_->update_by_id(
+                        "items", id,
+                        Bson(BCON_NEW("$set", "{", "name", BCON_UTF8(name.c_str()), "}")));
                 }
             }
         });
@@ -93,9 +96,10 @@ TEST_F(StorageTest, DuplicateKeyIsClassified) {
 }
 
 TEST_F(StorageTest, DeadServerIsUnavailableQuickly) {
-    Db dead(DbOptions{.uri = "mongodb://127.0.0.1:" + std::to_string(testing::find_free_port()) + "/",
-                      .database = "x",
-                      .server_selection_timeout_ms = 500});
+    Db dead(
+        DbOptions{.uri = "mongodb://127.0.0.1:" + std::to_string(testing::find_free_port()) + "/",
+                  .database = "x",
+                  .server_selection_timeout_ms = 500});
     EXPECT_FALSE(dead.ping());
     const auto started = std::chrono::steady_clock::now();
     try {
@@ -109,9 +113,9 @@ TEST_F(StorageTest, DeadServerIsUnavailableQuickly) {
 
 TEST_F(StorageTest, MapsTypedFieldsAndRejectsWrongShapes) {
     const bson_oid_t id = new_oid();
-    db_->collection("items").insert_one(Bson(BCON_NEW("_id", BCON_OID(&id), "name", BCON_UTF8("x"),
-                                                      "n32", BCON_INT32(7), "when",
-                                                      BCON_DATE_TIME(1700000000000))));
+    db_->collection("items").insert_one(
+        Bson(BCON_NEW("_id", BCON_OID(&id), "name", BCON_UTF8("x"), "n32", BCON_INT32(7), "when",
+                      BCON_DATE_TIME(1700000000000))));
     auto doc = db_->collection("items").find_one(Bson(BCON_NEW("_id", BCON_OID(&id))));
     ASSERT_TRUE(doc);
     BsonView view = doc->view();

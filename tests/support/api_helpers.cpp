@@ -10,7 +10,8 @@ namespace flaskcart::testing {
 
 std::string register_and_login(const HttpClient& client, const std::string& email,
                                const std::string& password) {
-    auto registered = client.post("/register", {{"name", "Test User"}, {"email", email}, {"password", password}});
+    auto registered =
+        client.post("/register", {{"name", "Test User"}, {"email", email}, {"password", password}});
     EXPECT_TRUE(registered.status == 201 || registered.status == 409) << registered.body;
     auto login = client.post("/login", {{"email", email}, {"password", password}});
     EXPECT_EQ(login.status, 200) << login.body;

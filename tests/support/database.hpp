@@ -10,7 +10,7 @@
 namespace flaskcart::testing {
 
 class FerretDbServer {
-public:
+  public:
     FerretDbServer();  // picks a port and a data directory; call start()
     ~FerretDbServer();
     void start();
@@ -18,7 +18,7 @@ public:
     int port() const noexcept { return port_; }
     std::string uri() const;
 
-private:
+  private:
     int port_;
     std::string data_dir_;
     std::unique_ptr<ChildProcess> process_;

@@ -15,7 +15,9 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-boost::json::value HttpResponse::json() const { return boost::json::parse(body); }
+boost::json::value HttpResponse::json() const {
+    return boost::json::parse(body);
+}
 
 std::string HttpResponse::header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

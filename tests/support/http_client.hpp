@@ -20,7 +20,7 @@ struct HttpResponse {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class HttpClient {
-public:
+  public:
     explicit HttpClient(int port) : port_(port) {}
 
     HttpResponse request(const std::string& method, const std::string& target,
@@ -36,7 +36,7 @@ public:
     // Sends raw bytes and returns whatever the server answers (for malformed-input tests).
     std::string raw(const std::string& bytes) const;
 
-private:
+  private:
     int port_;
 };
 

@@ -11,7 +11,7 @@
 namespace flaskcart::testing {
 
 class ChildProcess {
-public:
+  public:
     // Starts argv[0] with the current environment plus `extra_env` ("NAME=value"). Standard
     // output is readable with read_line(); standard error goes to `stderr_path`.
     ChildProcess(const std::vector<std::string>& argv, const std::vector<std::string>& extra_env,
@@ -28,7 +28,7 @@ public:
     std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
     bool is_running();
 
-private:
+  private:
     pid_t pid_ = -1;
     int stdout_fd_ = -1;
     std::string pending_;

@@ -10,7 +10,9 @@
 
 namespace flaskcart::testing {
 
-std::string service_binary() { return FLASKCART_BINARY; }
+std::string service_binary() {
+    return FLASKCART_BINARY;
+}
 
 Service::Service(ServiceOptions options) : options_(std::move(options)) {
     if (options_.mongodb_uri.empty()) options_.mongodb_uri = shared_database_uri();

@@ -20,7 +20,7 @@ struct ServiceOptions {
 };
 
 class Service {
-public:
+  public:
     explicit Service(ServiceOptions options = {});
     ~Service();  // stops the process; drops the database when this service created its name
     Service(const Service&) = delete;
@@ -36,7 +36,7 @@ public:
     void start();     // (re)start with the same options and database
     std::string log_path() const { return log_path_; }
 
-private:
+  private:
     ServiceOptions options_;
     bool owns_database_ = false;
     int port_ = 0;

@@ -17,7 +17,7 @@ using models::ReserveResult;
 
 // Keeps stock in memory and fails (insufficient stock) on the N-th reservation, 1-based.
 class FailingLedger : public models::StockLedger {
-public:
+  public:
     explicit FailingLedger(int fail_on_call) : fail_on_call_(fail_on_call) {}
 
     ReserveResult reserve(const std::string& product_id, std::int64_t quantity,
@@ -49,7 +49,7 @@ public:
     std::vector<std::string> log;
     int reserve_calls = 0;
 
-private:
+  private:
     int fail_on_call_;
 };
 
@@ -89,7 +89,7 @@ TEST(ReserveAll, FailureOnTheNthReservationReleasesExactlyWhatWasReserved) {
 
 TEST(ReserveAll, ReportsAMissingProduct) {
     class MissingLedger : public FailingLedger {
-    public:
+      public:
         MissingLedger() : FailingLedger(0) {}
         ReserveResult reserve(const std::string& product_id, std::int64_t quantity,
                               const std::string& order_id) override {
@@ -108,12 +108,15 @@ TEST(OrderRules, AllowsOnlyTheDocumentedTransitions) {
     namespace os = models::order_status;
     const std::vector<std::string> all{os::kPending, os::kPaid, os::kShipped, os::kDelivered,
                                        os::kCancelled};
-    const std::set<std::pair<std::string, std::string>> allowed{
-        {os::kPending, os::kPaid},      {os::kPaid, os::kShipped},     {os::kShipped, os::kDelivered},
-        {os::kPending, os::kCancelled}, {os::kPaid, os::kCancelled}};
+    const std::set<std::pair<std::string, std::string>> allowed{{os::kPending, os::kPaid},
+                                                                {os::kPaid, os::kShipped},
+                                                                {os::kShipped, os::kDelivered},
+                                                                {os::kPending, os::kCancelled},
+                                                                {os::kPaid, os::kCancelled}};
     for (const auto& from : all) {
         for (const auto& to : all) {
-            EXPECT_EQ(can_transition(from, to), allowed.count({from, to}) == 1) << from << "→" << to;
+            EXPECT_EQ(can_transition(from, to), allowed.count({from, to}) == 1)
+                << from << "→" << to;
         }
     }
     EXPECT_FALSE(can_transition(os::kReserving, os::kPending));

@@ -1,9 +1,10 @@
+#include "utils/helpers.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "http/message.hpp"
-#include "utils/helpers.hpp"
 
 namespace flaskcart::helpers {
 namespace {
@@ -88,9 +89,9 @@ TEST(Strings, CountsUtf8CharactersAndTrims) {
 }
 
 TEST(FieldReader, CollectsEveryProblemAndRejectsUnknownFields) {
-    auto body = boost::json::parse(
-                    R"({"name": 5, "email": {"$ne": null}, "role": "admin", "qty": 2.5})")
-                    .as_object();
+    auto body =
+        boost::json::parse(R"({"name": 5, "email": {"$ne": null}, "role": "admin", "qty": 2.5})")
+            .as_object();
     FieldReader fields(body, {"name", "email", "qty", "password"});
     EXPECT_FALSE(fields.string("name", true, 1, 10));
     EXPECT_FALSE(fields.email("email", true));

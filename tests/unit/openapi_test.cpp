@@ -23,7 +23,8 @@ TEST(OpenApi, DocumentsExactlyTheRegisteredRoutes) {
     App app(config);
 
     std::set<std::pair<std::string, std::string>> registered;
-    for (const auto& [method, path] : app.router().routes()) registered.insert({lower(method), path});
+    for (const auto& [method, path] : app.router().routes())
+        registered.insert({lower(method), path});
 
     const auto document = boost::json::parse(kOpenApiDocument).as_object();
     EXPECT_EQ(std::string(document.at("openapi").as_string()).substr(0, 2), "3.");
@@ -36,7 +37,8 @@ TEST(OpenApi, DocumentsExactlyTheRegisteredRoutes) {
         }
     }
     for (const auto& route : registered) {
-        EXPECT_TRUE(documented.count(route)) << "undocumented route: " << route.first << " " << route.second;
+        EXPECT_TRUE(documented.count(route))
+            << "undocumented route: " << route.first << " " << route.second;
     }
     for (const auto& operation : documented) {
         EXPECT_TRUE(registered.count(operation))

@@ -1,9 +1,10 @@
+#include "http/router.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "http/context.hpp"
-#include "http/router.hpp"
 
 namespace flaskcart::http {
 namespace {
@@ -15,14 +16,13 @@ Router make_router() {
     router.add("GET", "/products/{id}", [](RequestContext& ctx) {
         return Response::json(200, boost::json::string(ctx.path_param("id")));
     });
-    router.add("GET", "/orders/{user_id}", [](RequestContext&) { return Response::json(200, "x"); });
+    router.add("GET", "/orders/{user_id}",
+               [](RequestContext&) { return Response::json(200, "x"); });
     router.add("GET", "/orders/mine", [](RequestContext&) { return Response::json(200, "mine"); });
-    router.add("POST", "/echo", [](RequestContext& ctx) {
-        return Response::json(200, ctx.json_body());
-    });
-    router.add("GET", "/boom", [](RequestContext&) -> Response {
-        throw std::runtime_error("secret internals");
-    });
+    router.add("POST", "/echo",
+               [](RequestContext& ctx) { return Response::json(200, ctx.json_body()); });
+    router.add("GET", "/boom",
+               [](RequestContext&) -> Response { throw std::runtime_error("secret internals"); });
     return router;
 }
 
