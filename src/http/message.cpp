@@ -90,7 +90,7 @@ bool parse_target(std::string_view target, Request& out) {
     if (!parsed) return false;
     const boost::urls::url_view& url = *parsed;
     out.path = url.path();
-    if (out.path.empty()) out.path = "/";
+    if (out.path.empty()) out.path.push_back('/');  // (assigning "/" trips GCC 12 -O3 -Wrestrict)
     for (const auto& param : url.params()) {
         out.query.emplace(param.key, param.has_value ? param.value : std::string());
     }

@@ -60,7 +60,7 @@ void LoginThrottle::reset(const std::string& key) {
 // Holds one of the bounded password-hashing slots for its lifetime.
 class AuthService::HashPermit {
   public:
-    explicit HashPermit(std::counting_semaphore<256>& slots) : slots_(slots) {
+    explicit HashPermit(utils::FairSemaphore& slots) : slots_(slots) {
         if (!slots_.try_acquire_for(std::chrono::seconds(5))) {
             throw ApiError::unavailable("too many sign-ins at once; retry shortly", 1);
         }
@@ -70,7 +70,7 @@ class AuthService::HashPermit {
     HashPermit& operator=(const HashPermit&) = delete;
 
   private:
-    std::counting_semaphore<256>& slots_;
+    utils::FairSemaphore& slots_;
 };
 
 AuthService::AuthService(const Config& config, models::UserStore& users,

@@ -9,11 +9,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <semaphore>
 #include <string>
 
 #include "config.hpp"
 #include "http/context.hpp"
+#include "utils/fair_semaphore.hpp"
 
 namespace flaskcart::models {
 class UserStore;
@@ -85,7 +85,7 @@ class AuthService {
     models::RevokedTokenStore& revoked_;
     std::string secret_;
     std::string dummy_hash_;
-    std::counting_semaphore<256> hash_slots_;
+    utils::FairSemaphore hash_slots_;
     LoginThrottle email_throttle_;
     LoginThrottle address_throttle_;
 };
