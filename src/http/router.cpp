@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 
@@ -59,28 +60,28 @@ void Router::add(std::string method, std::string path_template, Handler handler)
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
     RouteMatch result;
     const auto actual = split_path(path);
-    std::set<std::string> allowed;
-    // A literal segment beats a parameter (`/orders/mine` before `/orders/{id}`): try routes
-    // with fewer parameters first.
-    const Route* best = nullptr;
-    int best_params = 1 << 30;
+    // The most specific templates that match win, whatever the method: a literal segment beats
+    // a parameter, so `/cart/add` is POST /cart/add (GET → 405), never GET /cart/{user_id}.
+    std::vector<const Route*> candidates;
+    int fewest_params = 1 << 30;
     for (const Route& route : routes_) {
         if (!matches(route.segments, actual, nullptr)) continue;
-        if (route.method != method) {
-            allowed.insert(route.method);
-            continue;
+        const int params =
+            static_cast<int>(std::count_if(route.segments.begin(), route.segments.end(), is_param));
+        if (params < fewest_params) {
+            candidates.clear();
+            fewest_params = params;
         }
-        int params = 0;
-        for (const auto& s : route.segments) params += is_param(s) ? 1 : 0;
-        if (params < best_params) {
-            best = &route;
-            best_params = params;
-        }
+        if (params == fewest_params) candidates.push_back(&route);
     }
-    if (best != nullptr) {
-        matches(best->segments, actual, &result.params);
-        result.handler = &best->handler;
-        return result;
+    std::set<std::string> allowed;
+    for (const Route* route : candidates) {
+        if (route->method == method) {
+            matches(route->segments, actual, &result.params);
+            result.handler = &route->handler;
+            return result;
+        }
+        allowed.insert(route->method);
     }
     if (allowed.count("GET") > 0) allowed.insert("HEAD");
     for (const auto& m : allowed) result.allow += (result.allow.empty() ? "" : ", ") + m;

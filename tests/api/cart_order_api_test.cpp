@@ -627,8 +627,11 @@ TEST_F(CartOrderApi, WrongMethodsAreNotAllowed) {
     EXPECT_TRUE(contains(post_cart.header("allow"), "GET")) << post_cart.header("allow");
     auto put_add = client().request("PUT", "/cart/add", "{}", bearer(ann.token));
     expect_problem(put_add, 405);
-    // GET /cart/add is GET /cart/{user_id}, so GET is allowed here too.
-    EXPECT_EQ(put_add.header("allow"), "GET, HEAD, POST");
+    // The literal /cart/add wins over /cart/{user_id}: only POST is allowed here.
+    EXPECT_EQ(put_add.header("allow"), "POST");
+    auto get_add = client().get("/cart/add", ann.token);
+    expect_problem(get_add, 405);
+    EXPECT_EQ(get_add.header("allow"), "POST");
     auto get_order = client().get("/order", ann.token);
     expect_problem(get_order, 405);
     EXPECT_EQ(get_order.header("allow"), "POST");

@@ -51,6 +51,18 @@ TEST(Router, PrefersLiteralSegmentsOverParameters) {
     EXPECT_EQ(router.dispatch(request).body, "\"mine\"");
 }
 
+TEST(Router, ALiteralPathIsNotCapturedByAParameterOfAnotherMethod) {
+    Router router = make_router();
+    router.add("POST", "/orders/place",
+               [](RequestContext&) { return Response::json(201, "placed"); });
+    auto get = make_request("GET", "/orders/place");
+    Response response = router.dispatch(get);
+    EXPECT_EQ(response.status, 405);
+    EXPECT_EQ(response.headers.at(0).second, "POST");
+    auto other = make_request("GET", "/orders/123");
+    EXPECT_EQ(router.dispatch(other).status, 200);
+}
+
 TEST(Router, UnknownPathIs404ProblemJson) {
     Router router = make_router();
     auto request = make_request("GET", "/nothing/here");
