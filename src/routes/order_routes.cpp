@@ -123,18 +123,13 @@ class OrderHandlers {
 
   private:
     Response list(RequestContext& ctx, const std::string& user_id) {
-        http::FieldErrors errors;
-        const auto page =
-            helpers::parse_page(ctx.query_param("page"), ctx.query_param("limit"), errors);
-        if (!errors.empty()) throw ApiError::validation(errors);
+        const auto page = helpers::require_page(ctx.query_param("page"), ctx.query_param("limit"));
         boost::json::array items;
         for (const auto& order : orders_.list_visible_for_user(user_id, page.skip(), page.limit)) {
             items.push_back(order_json(order));
         }
-        return Response::json(200, {{"items", std::move(items)},
-                                    {"page", page.page},
-                                    {"limit", page.limit},
-                                    {"total", orders_.count_visible_for_user(user_id)}});
+        return Response::json(200, helpers::page_json(std::move(items), page.page, page.limit,
+                                                      orders_.count_visible_for_user(user_id)));
     }
 
     services::CheckoutService& checkout_;

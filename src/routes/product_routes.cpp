@@ -136,10 +136,8 @@ class ProductHandlers {
         boost::json::array items;
         items.reserve(page.items.size());
         for (const auto& product : page.items) items.push_back(product_json(product));
-        return Response::json(200, {{"items", std::move(items)},
-                                    {"page", query.page},
-                                    {"limit", query.limit},
-                                    {"total", page.total}});
+        return Response::json(
+            200, helpers::page_json(std::move(items), query.page, query.limit, page.total));
     }
 
     Response get(RequestContext& ctx) {

@@ -177,17 +177,13 @@ class UserHandlers {
 
     Response list_users(RequestContext& ctx) {
         auth_.require_admin(ctx);
-        http::FieldErrors errors;
-        const auto page =
-            helpers::parse_page(ctx.query_param("page"), ctx.query_param("limit"), errors);
-        if (!errors.empty()) throw ApiError::validation(errors);
+        const auto page = helpers::require_page(ctx.query_param("page"), ctx.query_param("limit"));
         boost::json::array items;
-        for (const auto& user : users_.list(page.skip(), page.limit))
+        for (const auto& user : users_.list(page.skip(), page.limit)) {
             items.push_back(user_json(user));
-        return Response::json(200, {{"items", std::move(items)},
-                                    {"page", page.page},
-                                    {"limit", page.limit},
-                                    {"total", users_.count()}});
+        }
+        return Response::json(
+            200, helpers::page_json(std::move(items), page.page, page.limit, users_.count()));
     }
 
     Response set_role(RequestContext& ctx) {

@@ -243,4 +243,16 @@ Page parse_page(const std::optional<std::string>& page, const std::optional<std:
     return out;
 }
 
+Page require_page(const std::optional<std::string>& page, const std::optional<std::string>& limit) {
+    http::FieldErrors errors;
+    const Page parsed = parse_page(page, limit, errors);
+    if (!errors.empty()) throw http::ApiError::validation(std::move(errors));
+    return parsed;
+}
+
+boost::json::object page_json(boost::json::array items, std::int64_t page, std::int64_t limit,
+                              std::int64_t total) {
+    return {{"items", std::move(items)}, {"page", page}, {"limit", limit}, {"total", total}};
+}
+
 }  // namespace flaskcart::helpers

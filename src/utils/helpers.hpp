@@ -2,6 +2,7 @@
 // Small pure helpers shared by routes and models: money, time, request-field validation,
 // pagination. No I/O.
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -69,5 +70,10 @@ struct Page {
 Page parse_page(const std::optional<std::string>& page, const std::optional<std::string>& limit,
                 http::FieldErrors& errors, std::int64_t max_limit = 100);
 std::optional<std::int64_t> parse_int(std::string_view text);
+// ?page and ?limit as a Page, or a 422 naming the bad parameter.
+Page require_page(const std::optional<std::string>& page, const std::optional<std::string>& limit);
+// The envelope of every paginated list: {items, page, limit, total}.
+boost::json::object page_json(boost::json::array items, std::int64_t page, std::int64_t limit,
+                              std::int64_t total);
 
 }  // namespace flaskcart::helpers
