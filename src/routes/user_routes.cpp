@@ -43,8 +43,11 @@ std::optional<std::string> read_password(const boost::json::object& body, std::s
     }
     std::string password(value->as_string());
     const std::size_t length = helpers::utf8_length(password);
-    if (length < kMinPassword || length > kMaxPassword ||
-        password.find('\0') != std::string::npos) {
+    if (password.find('\0') != std::string::npos) {
+        fields.add_error(std::string(name), "must not contain NUL characters");
+        return std::nullopt;
+    }
+    if (length < kMinPassword || length > kMaxPassword) {
         fields.add_error(std::string(name), "must be 8..128 characters");
         return std::nullopt;
     }

@@ -130,6 +130,11 @@ TEST_F(UserApi, RegisterRejectsInvalidFieldsNamingEachOne) {
         "/register",
         {{"name", "A"}, {"email", unique_email("lp")}, {"password", std::string(129, 'p')}});
     expect_problem(long_password, 422);
+    auto nul_password = client().request(
+        "POST", "/register",
+        R"({"name": "N", "email": "nul@example.com", "password": "abc\u0000defghij"})");
+    expect_problem(nul_password, 422);
+    EXPECT_EQ(nul_password.json().at("errors").at("password"), "must not contain NUL characters");
     auto number_name = client().post(
         "/register", {{"name", 5}, {"email", unique_email("nn")}, {"password", "correct-horse-1"}});
     expect_problem(number_name, 422);
