@@ -172,6 +172,16 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
             break;
         }
         parser.body_limit(body_limit);
+        // Clients that ask (curl does for bodies over 1 KiB) wait for this before sending the
+        // body; the limits above have already been checked against the declared length.
+        if (!parser.is_done() &&
+            beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+            bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
+            stream.expires_after(options_.header_timeout);
+            co_await bhttp::async_write(stream, proceed,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) break;
+        }
         if (!parser.is_done()) {
             stream.expires_after(options_.body_timeout);
             co_await bhttp::async_read(stream, buffer, parser,

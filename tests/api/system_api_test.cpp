@@ -102,6 +102,32 @@ TEST(SystemApi, JsonRoutesKeepTheirOwnLimitWhenImagesMayBeLarger) {
     EXPECT_EQ(image.status, 401);
 }
 
+TEST(SystemApi, ExpectContinueIsAnsweredBeforeTheBody) {
+    Service service;
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    socket.connect(
+        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
+    const std::string body = R"({"email": "nobody@example.com", "password": "wrong-password"})";
+    asio::write(socket, asio::buffer("POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                                     "application/json\r\nExpect: 100-continue\r\n"
+                                     "Content-Length: " +
+                                     std::to_string(body.size()) + "\r\n\r\n"));
+    char buffer[4096];
+    const std::size_t n = socket.read_some(asio::buffer(buffer));
+    EXPECT_EQ(std::string(buffer, n).rfind("HTTP/1.1 100 Continue", 0), 0U)
+        << std::string(buffer, n);
+    asio::write(socket, asio::buffer(body));
+    std::string reply;
+    boost::system::error_code ec;
+    for (;;) {
+        const std::size_t m = socket.read_some(asio::buffer(buffer), ec);
+        reply.append(buffer, m);
+        if (ec || reply.find("\r\n\r\n") != std::string::npos) break;
+    }
+    EXPECT_NE(reply.find("HTTP/1.1 401"), std::string::npos) << reply;
+}
+
 TEST(SystemApi, MalformedHttpIs400) {
     Service service;
     HttpClient client(service.port());
