@@ -1,11 +1,6 @@
 // The HTTP core and operational endpoints, through the real binary.
 #include <gtest/gtest.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/json.hpp>
 #include <csignal>
 #include <future>
@@ -17,8 +12,6 @@
 
 namespace flaskcart::testing {
 namespace {
-
-namespace asio = boost::asio;
 
 TEST(SystemApi, HealthReadyAndOpenApi) {
     Service service;
@@ -104,27 +97,16 @@ TEST(SystemApi, JsonRoutesKeepTheirOwnLimitWhenImagesMayBeLarger) {
 
 TEST(SystemApi, ExpectContinueIsAnsweredBeforeTheBody) {
     Service service;
-    asio::io_context io;
-    asio::ip::tcp::socket socket(io);
-    socket.connect(
-        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
+    RawConnection connection(service.port());
     const std::string body = R"({"email": "nobody@example.com", "password": "wrong-password"})";
-    asio::write(socket, asio::buffer("POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: "
-                                     "application/json\r\nExpect: 100-continue\r\n"
-                                     "Content-Length: " +
-                                     std::to_string(body.size()) + "\r\n\r\n"));
-    char buffer[4096];
-    const std::size_t n = socket.read_some(asio::buffer(buffer));
-    EXPECT_EQ(std::string(buffer, n).rfind("HTTP/1.1 100 Continue", 0), 0U)
-        << std::string(buffer, n);
-    asio::write(socket, asio::buffer(body));
-    std::string reply;
-    boost::system::error_code ec;
-    for (;;) {
-        const std::size_t m = socket.read_some(asio::buffer(buffer), ec);
-        reply.append(buffer, m);
-        if (ec || reply.find("\r\n\r\n") != std::string::npos) break;
-    }
+    connection.send(
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Expect: 100-continue\r\nConnection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n");
+    const std::string interim = connection.read_some();
+    EXPECT_EQ(interim.rfind("HTTP/1.1 100 Continue", 0), 0U) << interim;
+    connection.send(body);
+    const std::string reply = interim + connection.read_until_closed();
     EXPECT_NE(reply.find("HTTP/1.1 401"), std::string::npos) << reply;
 }
 
@@ -179,41 +161,26 @@ TEST(SystemApi, StartsWithTheDatabaseDownAndAnswers503) {
 
 TEST(SystemApi, SigtermLetsARequestBeingSentComplete) {
     Service service;
-    asio::io_context io;
-    asio::ip::tcp::socket socket(io);
-    socket.connect(
-        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
+    RawConnection connection(service.port());
     const std::string body = R"({"email": "nobody@example.com", "password": "wrong-password"})";
-    const std::string head =
+    connection.send(
         "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n";
-    asio::write(socket, asio::buffer(head + body.substr(0, 10)));
+        std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     service.process().send_signal(SIGTERM);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    asio::write(socket, asio::buffer(body.substr(10)));
-    std::string reply;
-    boost::system::error_code ec;
-    char buffer[4096];
-    for (;;) {
-        const std::size_t n = socket.read_some(asio::buffer(buffer), ec);
-        reply.append(buffer, n);
-        if (ec) break;
-    }
+    connection.send(body.substr(10));
+    const std::string reply = connection.read_until_closed();
     EXPECT_EQ(reply.rfind("HTTP/1.1 401", 0), 0U) << reply;
     EXPECT_EQ(service.process().wait_for_exit(std::chrono::seconds(20)), 0);
 }
 
 TEST(SystemApi, IdleKeepAliveConnectionsDoNotDelayShutdown) {
     Service service;
-    asio::io_context io;
-    asio::ip::tcp::socket socket(io);
-    socket.connect(
-        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(service.port())});
-    asio::write(socket, asio::buffer(std::string("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")));
-    char buffer[1024];
-    socket.read_some(asio::buffer(buffer));
+    RawConnection connection(service.port());
+    connection.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(connection.read_some().rfind("HTTP/1.1 200", 0), 0U);
     const auto started = std::chrono::steady_clock::now();
     service.process().send_signal(SIGTERM);
     EXPECT_EQ(service.process().wait_for_exit(std::chrono::seconds(20)), 0);

@@ -89,20 +89,36 @@ HttpResponse HttpClient::del(const std::string& target, const std::string& token
 }
 
 std::string HttpClient::raw(const std::string& bytes) const {
-    asio::io_context io;
-    asio::ip::tcp::socket socket(io);
-    socket.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                           static_cast<unsigned short>(port_)));
-    asio::write(socket, asio::buffer(bytes));
-    std::string out;
-    beast::error_code ec;
+    RawConnection connection(port_);
+    connection.send(bytes);
+    return connection.read_until_closed();
+}
+
+RawConnection::RawConnection(int port) : socket_(io_) {
+    socket_.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"),
+                                            static_cast<unsigned short>(port)));
+}
+
+void RawConnection::send(const std::string& bytes) {
+    asio::write(socket_, asio::buffer(bytes));
+}
+
+std::string RawConnection::read_some() {
     char buffer[4096];
+    beast::error_code ec;
+    const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+    return std::string(buffer, n);
+}
+
+std::string RawConnection::read_until_closed() {
+    std::string out;
     for (;;) {
-        const std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+        char buffer[4096];
+        beast::error_code ec;
+        const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
         out.append(buffer, n);
-        if (ec) break;
+        if (ec) return out;
     }
-    return out;
 }
 
 }  // namespace flaskcart::testing

@@ -1,6 +1,8 @@
 #pragma once
 // A small blocking HTTP/1.1 client for API tests (Beast, one connection per request).
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/json/value.hpp>
 #include <map>
 #include <string>
@@ -41,5 +43,20 @@ class HttpClient {
 };
 
 Headers bearer(const std::string& token);
+
+// A plain TCP connection to the service, for tests that send a request in pieces or malformed.
+class RawConnection {
+  public:
+    explicit RawConnection(int port);
+    void send(const std::string& bytes);
+    // What has arrived so far (waits for at least one byte, or the end).
+    std::string read_some();
+    // Everything until the server closes the connection.
+    std::string read_until_closed();
+
+  private:
+    boost::asio::io_context io_;
+    boost::asio::ip::tcp::socket socket_;
+};
 
 }  // namespace flaskcart::testing
