@@ -203,6 +203,13 @@ int App::run() {
     options.max_in_flight = static_cast<std::size_t>(config_.max_in_flight);
     http::Server server(io_, workers_, options,
                         [this](http::Request& request) { return router_.dispatch(request); });
+    // Signals are caught before the port opens, so none is lost between the two.
+    asio::signal_set signals(io_, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+        if (ec) return;
+        spdlog::info("signal {} received: draining in-flight requests", signal_number);
+        server.shutdown();
+    });
     const auto address = asio::ip::make_address(config_.bind_address);
     server.start({address, static_cast<unsigned short>(config_.port)});
     spdlog::info("flaskcart listening on http://{}:{} (database {} at {}, {} workers)",
@@ -215,12 +222,6 @@ int App::run() {
     // until the indexes exist.
     std::thread maintenance([this] { run_maintenance_loop(); });
 
-    asio::signal_set signals(io_, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-        if (ec) return;
-        spdlog::info("signal {} received: draining in-flight requests", signal_number);
-        server.shutdown();
-    });
     io_.run();
 
     {

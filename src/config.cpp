@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <iostream>
 
 namespace flaskcart {
@@ -12,8 +13,13 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
     cli.set_help_all_flag("--help-all", "Show help for every subcommand");
 
     std::string mode = "dev";
-    cli.add_option("--bind", config.bind_address, "Address to listen on")
-        ->envname("FLASKCART_BIND");
+    cli.add_option("--bind", config.bind_address, "Address to listen on (an IPv4 or IPv6 address)")
+        ->envname("FLASKCART_BIND")
+        ->check([](const std::string& address) -> std::string {
+            boost::system::error_code ec;
+            boost::asio::ip::make_address(address, ec);
+            return ec ? "must be an IP address such as 127.0.0.1 or ::1" : "";
+        });
     cli.add_option("--port", config.port, "TCP port (0: any free port)")
         ->envname("FLASKCART_PORT")
         ->check(CLI::Range(0, 65535));

@@ -203,6 +203,7 @@ TEST(SystemCli, HelpListsTheSettingsAndBadValuesExitNonZero) {
         EXPECT_NE(output.find(option), std::string::npos) << option;
     }
     EXPECT_EQ(run({"--port=70000"}, output), 2);
+    EXPECT_EQ(run({"--bind=localhost-ish"}, output), 2);
     EXPECT_EQ(run({"--workers=0"}, output), 2);
     EXPECT_EQ(run({"--log-level=loud"}, output), 2);
     EXPECT_EQ(run({"--mode=production"}, output), 2);  // no JWT secret
