@@ -135,20 +135,16 @@ db::Bson list_filter(const ProductQuery& query) {
 // q is an unanchored case-insensitive regex, which no B-tree index can serve (and FerretDB has
 // no text index); it is a residual filter over whichever index above serves the rest.
 void ProductStore::ensure_indexes(db::Db& db) {
-    const std::vector<db::IndexSpec> indexes{
-        {"name_lower_1__id_1", {{"name_lower", 1}, {"_id", 1}}},
-        {"price_cents_1__id_1", {{"price_cents", 1}, {"_id", 1}}},
-        {"created_at_1__id_1", {{"created_at", 1}, {"_id", 1}}},
-        {"category_id_1_name_lower_1", {{"category_id", 1}, {"name_lower", 1}}},
-        {"category_id_1_price_cents_1", {{"category_id", 1}, {"price_cents", 1}}},
-        {"category_id_1_created_at_1", {{"category_id", 1}, {"created_at", 1}}},
-        {"stock_1", {{"stock", 1}}},
-    };
-    // One index per command: FerretDB v1.24 panics (slice bounds out of range, connection
-    // dropped) when one createIndexes repeats several indexes that already exist, which every
-    // restart would do.
-    auto collection = db.collection(kCollection);
-    for (const db::IndexSpec& index : indexes) collection.create_indexes({index});
+    db.collection(kCollection)
+        .create_indexes({
+            {"name_lower_1__id_1", {{"name_lower", 1}, {"_id", 1}}},
+            {"price_cents_1__id_1", {{"price_cents", 1}, {"_id", 1}}},
+            {"created_at_1__id_1", {{"created_at", 1}, {"_id", 1}}},
+            {"category_id_1_name_lower_1", {{"category_id", 1}, {"name_lower", 1}}},
+            {"category_id_1_price_cents_1", {{"category_id", 1}, {"price_cents", 1}}},
+            {"category_id_1_created_at_1", {{"category_id", 1}, {"created_at", 1}}},
+            {"stock_1", {{"stock", 1}}},
+        });
 }
 
 Product ProductStore::create(const NewProduct& product) {
