@@ -95,6 +95,7 @@ Response Router::dispatch(Request& request) const {
             if (!found.allow.empty()) throw ApiError::method_not_allowed(found.allow);
             throw ApiError::not_found("resource " + request.path);
         }
+        if (guard_) guard_(request);
         RequestContext context(request, std::move(found.params));
         return (*found.handler)(context);
     } catch (const ApiError& error) {

@@ -23,6 +23,9 @@ struct RouteMatch {
 
 class Router {
   public:
+    // Runs before every matched handler (after 404 and 405); throws ApiError to refuse.
+    using Guard = std::function<void(const Request&)>;
+
     // Throws std::logic_error on a duplicate (method, template).
     void add(std::string method, std::string path_template, Handler handler);
     RouteMatch match(std::string_view method, std::string_view path) const;
@@ -30,6 +33,8 @@ class Router {
     Response dispatch(Request& request) const;
     // (method, template) pairs, for the OpenAPI completeness test and --list-routes.
     std::vector<std::pair<std::string, std::string>> routes() const;
+    // Set once, before the first request.
+    void set_guard(Guard guard) { guard_ = std::move(guard); }
 
   private:
     struct Route {
@@ -39,6 +44,7 @@ class Router {
         Handler handler;
     };
     std::vector<Route> routes_;
+    Guard guard_;
 };
 
 std::vector<std::string> split_path(std::string_view path);

@@ -436,6 +436,18 @@ bool Db::ping() {
     return ok;
 }
 
+Bson Db::build_info() {
+    mongoc_client_t* client = pop_client();
+    Bson command(BCON_NEW("buildInfo", BCON_INT32(1)));
+    ScopedReply reply;
+    bson_error_t error;
+    const bool ok =
+        mongoc_client_command_simple(client, "admin", command.get(), nullptr, reply.out(), &error);
+    push_client(client);
+    if (!ok) throw_db_error(error, "buildInfo");
+    return Bson::copy_of(reply.get());
+}
+
 void Db::drop_database() {
     mongoc_client_t* client = pop_client();
     DatabasePtr database(mongoc_client_get_database(client, database_.c_str()));
@@ -452,6 +464,7 @@ bool Db::update_if(const std::string& collection, const bson_oid_t& id, const Bs
     BSON_APPEND_OID(filter.get(), "_id", &id);
     bson_concat(filter.get(), condition.get());
     auto guard = locks_.lock(collection, id);
+    check_write_fence();  // after the wait for the lock, right before the write
     return this->collection(collection).update_one(filter, update).matched > 0;
 }
 
@@ -460,6 +473,7 @@ UpdateResult Db::update_by_id(const std::string& collection, const bson_oid_t& i
     Bson filter;
     BSON_APPEND_OID(filter.get(), "_id", &id);
     auto guard = locks_.lock(collection, id);
+    check_write_fence();  // after the wait for the lock, right before the write
     return this->collection(collection).update_one(filter, update);
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -206,8 +207,15 @@ class Db {
     Collection collection(const std::string& name);
     // True when a server answers {ping: 1} within the selection timeout.
     bool ping();
+    // The server's buildInfo reply (how FerretDB is told from MongoDB). Throws DbError.
+    Bson build_info();
     void drop_database();
     const std::string& database_name() const noexcept { return database_; }
+
+    // Called before every write that relies on the in-process serialization below (update_if,
+    // update_by_id, lock_document); it throws DbError to refuse, e.g. when this instance no
+    // longer holds the writer lease. Set once, before the first request.
+    void set_write_fence(std::function<void()> fence) { write_fence_ = std::move(fence); }
 
     // The storage primitive for conditional single-document writes (stock, order status, cart
     // quantity): `{_id: id} ∪ condition` + `update`, serialized per document in-process.
@@ -222,20 +230,29 @@ class Db {
     // Serializes in-process writes to the document `collection`/`key` (see DocumentLocks);
     // for upserts, whose _id is not known in advance.
     std::unique_lock<std::mutex> lock_document(std::string_view collection, std::string_view key) {
-        return locks_.lock(collection, key);
+        auto guard = locks_.lock(collection, key);
+        check_write_fence();
+        return guard;
     }
     std::unique_lock<std::mutex> lock_document(std::string_view collection, const bson_oid_t& id) {
-        return locks_.lock(collection, id);
+        auto guard = locks_.lock(collection, id);
+        check_write_fence();
+        return guard;
     }
 
     mongoc_client_t* pop_client();
     void push_client(mongoc_client_t* client) noexcept;
 
   private:
+    void check_write_fence() const {
+        if (write_fence_) write_fence_();
+    }
+
     UriPtr uri_;
     PoolPtr pool_;
     std::string database_;
     DocumentLocks locks_;
+    std::function<void()> write_fence_;
 };
 
 }  // namespace flaskcart::db
