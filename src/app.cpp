@@ -3,7 +3,9 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 #include <iostream>
@@ -14,6 +16,7 @@
 #include "models/category_model.hpp"
 #include "models/image_model.hpp"
 #include "models/inventory_model.hpp"
+#include "models/lease_model.hpp"
 #include "models/order_model.hpp"
 #include "models/product_model.hpp"
 #include "models/user_model.hpp"
@@ -23,10 +26,26 @@
 #include "services/cart_service.hpp"
 #include "services/catalog_seed.hpp"
 #include "services/checkout_service.hpp"
+#include "services/writer_lease.hpp"
 
 namespace flaskcart {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// Who this process is, as the writer lease names it to operators.
+models::LeaseTerm this_process() {
+    models::LeaseTerm self;
+    char host[256] = {};
+    self.host = gethostname(host, sizeof host - 1) == 0 ? host : "unknown-host";
+    self.pid = getpid();
+    self.started_at_ms = db::now_ms();
+    self.holder_id = db::oid_to_string(db::new_oid());
+    return self;
+}
+
+}  // namespace
 
 // Everything built on the database handle, in dependency order.
 struct App::Components {
@@ -41,7 +60,10 @@ struct App::Components {
           orders(db),
           ledger(db),
           cart_service(cart, products),
-          checkout(config, products, cart, orders, ledger) {}
+          checkout(config, products, cart, orders, ledger),
+          leases(db),
+          writer_role([&db] { return models::detect_server_kind(db); }, leases, this_process(),
+                      services::LeaseTiming{}, config.read_only) {}
 
     models::UserStore users;
     models::RevokedTokenStore revoked_tokens;
@@ -54,6 +76,8 @@ struct App::Components {
     models::ProductStockLedger ledger;
     services::CartService cart_service;
     services::CheckoutService checkout;
+    models::LeaseStore leases;
+    services::WriterRole writer_role;
 };
 
 namespace {
@@ -126,6 +150,27 @@ services::AuthService& App::auth() noexcept {
 }
 
 void App::register_routes() {
+    router_.set_guard([this](const http::Request& request) {
+        if (!services::changes_data(request.method, request.path)) return;
+        switch (components_->writer_role.refusal(services::LeaseClock::now())) {
+            case services::WriteRefusal::kNone:
+                return;
+            case services::WriteRefusal::kReadOnly:
+                throw http::ApiError(503, "read-only", "Read-Only Instance",
+                                     "this instance serves reads only (--read-only); send changes "
+                                     "to the writer instance");
+            case services::WriteRefusal::kNotYetWriter:
+                throw http::ApiError::unavailable(
+                    "this instance has not yet confirmed it is the only writer (FerretDB allows "
+                    "one writer per database); retry shortly",
+                    2);
+            case services::WriteRefusal::kLeaseNotHeld:
+                throw http::ApiError::unavailable(
+                    "this instance does not hold the writer lease right now (FerretDB allows one "
+                    "writer per database); retry shortly",
+                    2);
+        }
+    });
     routes::register_system_routes(router_, db_, indexes_ready_, kOpenApiDocument);
     routes::register_user_routes(router_, components_->users, components_->auth);
     routes::register_category_routes(router_, components_->categories, components_->products,
@@ -150,6 +195,11 @@ void App::run_maintenance_once() {
         ensure_indexes();
         indexes_ready_ = true;
         spdlog::info("database indexes are in place");
+    }
+    // Only the writer changes data (a read-only instance, or one whose lease lapsed, does not).
+    if (components_->writer_role.refusal(services::LeaseClock::now()) !=
+        services::WriteRefusal::kNone) {
+        return;
     }
     if (const auto purged = components_->revoked_tokens.purge_expired(db::now_ms()); purged > 0) {
         spdlog::info("purged {} expired token revocations", purged);
@@ -186,6 +236,80 @@ void App::run_maintenance_loop() {
     }
 }
 
+bool App::start_writer_role() {
+    auto& role = components_->writer_role;
+    // A contender watches the lease for up to its lease time before it may claim it.
+    first_role_wait_ = role.step(services::LeaseClock::now());
+    while (role.state() == services::WriterRole::State::kAcquiring &&
+           role.last_step_reached_database()) {
+        std::this_thread::sleep_for(first_role_wait_);
+        first_role_wait_ = role.step(services::LeaseClock::now());
+    }
+    switch (role.state()) {
+        case services::WriterRole::State::kRefused:
+            report_not_writer();
+            return false;
+        case services::WriterRole::State::kUndecided:
+        case services::WriterRole::State::kAcquiring:
+            spdlog::warn(
+                "the database did not answer: serving with every change refused (503) until it "
+                "does and this instance knows it may write");
+            break;
+        case services::WriterRole::State::kReadOnly:
+            spdlog::info("read-only: every change is refused with 503");
+            break;
+        default:
+            break;
+    }
+    // A write that slipped past the route guard is stopped right before it reaches the database.
+    db_.set_write_fence([this] {
+        if (components_->writer_role.refusal(services::LeaseClock::now()) !=
+            services::WriteRefusal::kNone) {
+            throw db::DbError(db::DbErrorKind::kUnavailable, 0, 0,
+                              "write refused: this instance is not the writer right now");
+        }
+    });
+    return true;
+}
+
+void App::report_not_writer() const {
+    const auto& role = components_->writer_role;
+    const std::string holder = services::describe_holder(role.other_holder());
+    // One line on standard error, like every other start-up refusal.
+    if (role.state() == services::WriterRole::State::kLost) {
+        std::cerr << "flaskcart: lost the writer lease of FerretDB database \"" << config_.database
+                  << "\" to another instance (" << holder
+                  << "); stopping, since FerretDB allows one writer per database" << std::endl;
+    } else {
+        std::cerr << "flaskcart: another instance is the writer of FerretDB database \""
+                  << config_.database << "\" (" << holder
+                  << "); FerretDB allows one writer per database: stop that instance first, or "
+                     "start this one with --read-only"
+                  << std::endl;
+    }
+}
+
+void App::run_writer_role_loop(std::chrono::milliseconds first_wait,
+                               const std::function<void()>& stop_serving) {
+    using State = services::WriterRole::State;
+    auto& role = components_->writer_role;
+    auto wait = first_wait;
+    std::unique_lock lock(role_mutex_);
+    for (;;) {
+        const State state = role.state();
+        if (state == State::kUnrestricted || state == State::kReadOnly) return;  // settled
+        if (state == State::kRefused || state == State::kLost) {
+            report_not_writer();
+            stop_serving();
+            return;
+        }
+        if (role_wakeup_.wait_for(lock, wait, [this] { return role_stopping_; })) return;
+        lock.unlock();
+        wait = role.step(services::LeaseClock::now());
+        lock.lock();
+    }
+}
+
 int App::run() {
     http::ServerOptions options;
     options.max_body_bytes = std::max(config_.max_body_bytes, config_.max_image_bytes);
@@ -210,6 +334,7 @@ int App::run() {
         spdlog::info("signal {} received: draining in-flight requests", signal_number);
         server.shutdown();
     });
+    if (!start_writer_role()) return 2;
     const auto address = asio::ip::make_address(config_.bind_address);
     server.start({address, static_cast<unsigned short>(config_.port)});
     spdlog::info("flaskcart listening on http://{}:{} (database {} at {}, {} workers)",
@@ -221,9 +346,26 @@ int App::run() {
     // Its first pass — indexes, then start-up recovery — begins at once; /ready answers 503
     // until the indexes exist.
     std::thread maintenance([this] { run_maintenance_loop(); });
+    // Renews the writer lease; when this instance turns out not to be the writer, it stops
+    // serving (exit code 2) rather than risk two writers.
+    std::thread writer_role([this, &server, &signals] {
+        run_writer_role_loop(first_role_wait_, [this, &server, &signals] {
+            asio::post(io_, [this, &server, &signals] {
+                exit_code_ = 2;
+                signals.cancel();  // its pending wait would keep io_.run() going
+                server.shutdown();
+            });
+        });
+    });
 
     io_.run();
 
+    {
+        std::lock_guard lock(role_mutex_);
+        role_stopping_ = true;
+    }
+    role_wakeup_.notify_all();
+    writer_role.join();
     {
         std::lock_guard lock(maintenance_mutex_);
         stopping_ = true;
@@ -231,8 +373,10 @@ int App::run() {
     maintenance_wakeup_.notify_all();
     maintenance.join();
     workers_.join();
+    // Every request and sweep has finished: hand the lease to a successor at once.
+    components_->writer_role.release();
     spdlog::info("flaskcart stopped");
-    return 0;
+    return exit_code_;
 }
 
 int run_command(const Config& config) {

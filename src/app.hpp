@@ -5,7 +5,9 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -45,6 +47,14 @@ class App {
     void register_routes();
     void run_maintenance_loop();
     void run_maintenance_once();
+    // Before the port opens: what may this instance write (FerretDB: take the writer lease)?
+    // False when another instance is the writer, so this one must not start.
+    bool start_writer_role();
+    // Keeps the role current (renews the lease) until stopped; calls `stop_serving` when this
+    // instance turns out not to be the writer after all.
+    void run_writer_role_loop(std::chrono::milliseconds first_wait,
+                              const std::function<void()>& stop_serving);
+    void report_not_writer() const;
 
     Config config_;
     db::DriverLifetime driver_;
@@ -60,6 +70,12 @@ class App {
     // Set once every index exists; /ready stays 503 until then, so a load balancer sends no
     // traffic to an instance whose unique indexes are not yet guarding writes.
     std::atomic<bool> indexes_ready_{false};
+
+    std::mutex role_mutex_;
+    std::condition_variable role_wakeup_;
+    bool role_stopping_ = false;
+    std::chrono::milliseconds first_role_wait_{0};
+    int exit_code_ = 0;  // set on the network thread
 };
 
 // Sets up logging, then runs the subcommand the config names (serve, create-admin, seed-demo).

@@ -96,6 +96,10 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
                    "Window for counting failed logins, and the lockout length")
         ->envname("FLASKCART_LOGIN_LOCKOUT_SECONDS")
         ->check(CLI::Range(1, 86400));
+    cli.add_flag("--read-only", config.read_only,
+                 "Serve reads only and refuse every change with 503 (on FerretDB, how a second "
+                 "instance runs beside the one writer)")
+        ->envname("FLASKCART_READ_ONLY");
     cli.add_option("--maintenance-interval", config.maintenance_interval_seconds,
                    "Seconds between maintenance sweeps (indexes, expired data, checkout recovery)")
         ->envname("FLASKCART_MAINTENANCE_INTERVAL")

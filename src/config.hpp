@@ -38,6 +38,10 @@ struct Config {
     int login_max_failures_per_address = 20;
     int login_lockout_seconds = 900;
 
+    // Serve reads only; every data-changing request is 503. On FerretDB (one writer per
+    // database) this is how a second instance may run beside the writer.
+    bool read_only = false;
+
     int maintenance_interval_seconds = 30;
     int checkout_recovery_after_seconds = 60;
 
