@@ -199,7 +199,7 @@ TEST(SystemCli, HelpListsTheSettingsAndBadValuesExitNonZero) {
     EXPECT_EQ(run({"--help"}, output), 0);
     for (const char* option :
          {"--bind", "--port", "--mongodb-uri", "--database", "--workers", "--log-level",
-          "--log-format", "--jwt-secret", "create-admin", "seed-demo"}) {
+          "--log-format", "--jwt-secret", "--read-only", "create-admin", "seed-demo"}) {
         EXPECT_NE(output.find(option), std::string::npos) << option;
     }
     EXPECT_EQ(run({"--port=70000"}, output), 2);

@@ -274,11 +274,17 @@ TEST_F(UserApi, LogoutRevokesOnlyThatToken) {
                     .find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(claims->token_id.c_str())))));
 }
 
+// On FerretDB a second instance on one database runs only as --read-only (one writer per
+// database); it still checks tokens against the revocations the writer stored.
 TEST_F(UserApi, LogoutHoldsAcrossInstancesSharingTheDatabase) {
     Service other({.database = service_->database(),
+                   .extra_args = {"--read-only"},
                    .extra_env = {std::string("FLASKCART_JWT_SECRET=") + kSecret}});
     HttpClient other_client(other.port());
     const std::string token = register_and_login(client(), unique_email("multi"));
+    EXPECT_EQ(other_client.get("/profile", token).status, 200);
+    // A logout is a write: the read-only instance refuses it and the token stays valid.
+    EXPECT_EQ(other_client.request("POST", "/logout", {}, bearer(token)).status, 503);
     EXPECT_EQ(other_client.get("/profile", token).status, 200);
     EXPECT_EQ(client().request("POST", "/logout", {}, bearer(token)).status, 204);
     EXPECT_EQ(other_client.get("/profile", token).status, 401);
