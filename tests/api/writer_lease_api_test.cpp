@@ -230,6 +230,44 @@ TEST(WriterLease, AFrozenHolderThatLostTheLeaseWritesNothingAndExits) {
     EXPECT_EQ(profile.json().at("name"), "Test User");
 }
 
+// An instance started while the database is down serves with every change refused, and decides
+// when the database returns: here the writer is alive, so the newcomer exits 2 — and the writer,
+// whose renewals failed during the outage, writes again.
+TEST(WriterLease, AnInstanceStartedWhileTheDatabaseIsDownDecidesWhenItReturns) {
+    SKIP_UNLESS_FERRETDB();
+    FerretDbServer database;
+    database.start();
+    const std::string name = unique_database_name();
+    Service writer({.mongodb_uri = database.uri(), .database = name, .extra_env = {kSecretEnv}});
+    HttpClient writer_client(writer.port());
+    const std::string token = register_and_login(writer_client, unique_email("outage"));
+
+    database.stop();
+    Service late({.mongodb_uri = database.uri(),
+                  .database = name,
+                  .extra_env = {kSecretEnv},
+                  .wait_until_ready = false});
+    HttpClient late_client(late.port());
+    expect_refused_change(late_client.put("/profile", {{"name", "Late"}}, token),
+                          "service-unavailable");
+    expect_refused_change(writer_client.put("/profile", {{"name", "During"}}, token),
+                          "service-unavailable");
+
+    database.start();
+    EXPECT_EQ(late.process().wait_for_exit(60s), 2);
+    const std::string log = read_file(late.log_path());
+    EXPECT_EQ(lines_containing(log, "flaskcart: another instance is the writer"), 1) << log;
+    expect_holder_named(log, writer.process().pid());
+
+    int status = 0;
+    for (int i = 0; i < 60 && status != 200; ++i) {
+        status = writer_client.put("/profile", {{"name", "Back"}}, token).status;
+        if (status != 200) std::this_thread::sleep_for(500ms);
+    }
+    EXPECT_EQ(status, 200);
+    EXPECT_TRUE(writer.process().is_running());
+}
+
 TEST(WriterLease, ReadOnlyInstanceServesCatalogReadsAndRefusesChanges) {
     SKIP_UNLESS_FERRETDB();
     Service writer({.extra_env = {kSecretEnv}});
