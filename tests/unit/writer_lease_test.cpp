@@ -4,6 +4,7 @@
 #include "services/writer_lease.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include <functional>
 #include <map>
@@ -257,7 +258,20 @@ struct ScheduleOutcome {
 // Three instances step in random order at random times; the database fails some calls and
 // loses some replies after applying the insert; holders sometimes stall. Refused and beaten
 // instances are replaced by fresh processes.
+// Keeps the thousands of expected "renewal failed" warnings out of the test output.
+class QuietLogs {
+  public:
+    QuietLogs() : level_(spdlog::get_level()) { spdlog::set_level(spdlog::level::err); }
+    ~QuietLogs() { spdlog::set_level(level_); }
+    QuietLogs(const QuietLogs&) = delete;
+    QuietLogs& operator=(const QuietLogs&) = delete;
+
+  private:
+    spdlog::level::level_enum level_;
+};
+
 ScheduleOutcome run_random_schedule(unsigned seed, const LeaseTiming& timing) {
+    const QuietLogs quiet;
     std::mt19937 rng(seed);
     FakeLeaseStorage storage;
     std::vector<std::unique_ptr<WriterLease>> instances;
