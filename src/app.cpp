@@ -148,6 +148,8 @@ void App::ensure_indexes() {
 void App::run_maintenance_once() {
     if (!indexes_ready_) {
         ensure_indexes();
+        // Before /ready turns 200, so a newcomer's first page already shows the catalog.
+        if (!config_.is_production && config_.demo_catalog_on_empty) load_demo_catalog_if_empty();
         indexes_ready_ = true;
         spdlog::info("database indexes are in place");
     }
@@ -164,6 +166,16 @@ void App::run_maintenance_once() {
             report.orders_failed, report.orders_cleaned, report.holds_committed,
             report.cancellations_restocked, report.returns_forgotten);
     }
+}
+
+void App::load_demo_catalog_if_empty() {
+    const bool is_empty = db_.collection("products").count(db::Bson()) == 0 &&
+                          db_.collection("categories").count(db::Bson()) == 0;
+    if (!is_empty) return;
+    spdlog::info(
+        "dev mode and an empty catalog: loading the demo catalog "
+        "(--demo-catalog-on-empty=false turns this off)");
+    services::seed_demo_catalog(db_, Config{}.seed_products);
 }
 
 void App::run_maintenance_loop() {

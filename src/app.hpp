@@ -45,6 +45,7 @@ class App {
     void register_routes();
     void run_maintenance_loop();
     void run_maintenance_once();
+    void load_demo_catalog_if_empty();
 
     Config config_;
     db::DriverLifetime driver_;
