@@ -23,6 +23,7 @@
 #include "services/cart_service.hpp"
 #include "services/catalog_seed.hpp"
 #include "services/checkout_service.hpp"
+#include "web/static_site.hpp"
 
 namespace flaskcart {
 
@@ -213,8 +214,13 @@ int App::run() {
     options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
     options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
     options.max_in_flight = static_cast<std::size_t>(config_.max_in_flight);
-    http::Server server(io_, workers_, options,
-                        [this](http::Request& request) { return router_.dispatch(request); });
+    // The browser pages and assets first: their paths are disjoint from the API's (a unit test
+    // checks), and they are not API operations, so they stay out of the router and openapi.json.
+    const web::StaticSite site;
+    http::Server server(io_, workers_, options, [this, &site](http::Request& request) {
+        if (auto page = site.serve(request)) return std::move(*page);
+        return router_.dispatch(request);
+    });
     // Signals are caught before the port opens, so none is lost between the two.
     asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
