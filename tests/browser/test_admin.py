@@ -108,6 +108,27 @@ def test_admin_runs_the_shop(tab, shop, admin_token, browser, tmp_path):
     expect(page.locator(f"tr[data-order-id='{to_ship['_id']}']")).to_have_count(1)
     tab.screenshot("readme-admin", full_page=False)
 
+    # Editing the price shows on the storefront; a product can be deleted.
+    page.get_by_role("link", name="Products").click()
+    page.fill("#a-q", f"Aurora Kite {tag}")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=f"Edit Aurora Kite {tag}").click()
+    expect(page.locator("#pf-price")).to_have_value("24.99")
+    page.fill("#pf-price", "19.5")
+    page.get_by_role("button", name="Save changes").click()
+    page.get_by_text(f"Saved “Aurora Kite {tag}”.").wait_for()
+    assert shop.db.products.find_one({"_id": product["_id"]})["price_cents"] == 1950
+    page.fill("#pf-price", "19.999")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#pf-price-error")).not_to_be_empty()
+    expect(page.locator("#pf-price")).to_have_attribute("aria-invalid", "true")
+    spare = shop.api("POST", "/products", {"name": f"Spare Kite {tag}", "price": 5, "stock": 1}, admin_token)[1]
+    tab.goto(f"/admin/products?q=Spare+Kite+{tag}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Delete Spare Kite {tag}").click()
+    page.get_by_text(f"Deleted “Spare Kite {tag}”.").wait_for()
+    assert shop.db.products.find_one({"_id": ObjectId(spare["_id"])}) is None
+
     # A category with products cannot go; the page says why.
     page.get_by_role("link", name="Categories").click()
     page.get_by_role("button", name=f"Delete Kites {tag}").wait_for()

@@ -40,6 +40,10 @@ def test_pages_and_assets_are_served_with_cache_and_security_headers(shop):
         assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
         assert "immutable" in response.headers["Cache-Control"]
         etag = response.headers["ETag"]
+    with urllib.request.urlopen(urllib.request.Request(shop.base_url + "/admin", method="HEAD")) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+        assert response.read() == b""
     request = urllib.request.Request(shop.base_url + script, headers={"If-None-Match": etag})
     try:
         urllib.request.urlopen(request)

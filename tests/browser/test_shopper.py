@@ -5,7 +5,7 @@ one order in the history with the right total, and the stock decreased in the da
 from bson import ObjectId
 from playwright.sync_api import expect
 
-from helpers import create_category, create_product, ui_login, unique
+from helpers import add_to_cart, create_category, create_product, place_order, ui_login, unique
 
 
 def test_shopper_buys_from_the_storefront(tab, shop, admin_token):
@@ -119,3 +119,25 @@ def test_shopper_edits_the_profile(tab, shop):
     assert user["phone"] == "+44 20 7946 0000"
     assert user["address"] == "1 Test Street\nLondon"
     assert ObjectId.is_valid(str(user["_id"]))
+
+
+def test_shopper_cancels_a_pending_order(tab, shop, admin_token):
+    page = tab.page
+    tag = unique("cancel")
+    product = create_product(shop, admin_token, f"Return Rope {tag}", 4, 6)
+    email = f"{unique('canceller')}@example.com"
+    shop.register("Cass Cancel", email)
+    token = shop.login(email)
+    add_to_cart(shop, token, product["_id"], 4)
+    order = place_order(shop, token)
+    assert shop.stock_of(product["_id"]) == 2
+
+    ui_login(tab, email)
+    tab.goto(f"/shop/orders/{order['_id']}")
+    expect(page.locator("#order-status")).to_have_text("Pending")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel order").click()
+    expect(page.locator("#order-status")).to_have_text("Cancelled")
+    page.get_by_text("Your order is cancelled.").wait_for()
+    expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+    assert shop.stock_of(product["_id"]) == 6
