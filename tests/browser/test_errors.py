@@ -104,3 +104,18 @@ def test_an_unknown_product_is_a_not_found_page(tab):
     page.get_by_role("alert").wait_for()
     tab.goto("/shop/nowhere")
     page.get_by_role("heading", name="Page not found").wait_for()
+
+
+def test_login_never_sends_you_to_another_host(tab, shop):
+    page = tab.page
+    email = f"{unique('redirect')}@example.com"
+    shop.register("Red Irect", email)
+    for next_value in ("%2F%2Fexample.invalid%2Fphish", "%2F%5Cexample.invalid"):
+        tab.goto(f"/shop/login?next={next_value}")
+        page.fill("#login-email", email)
+        page.fill("#login-password", "correct-horse-1")
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Log out").wait_for()
+        assert page.url == shop.base_url + "/"
+        page.get_by_role("button", name="Log out").click()
+        page.get_by_role("link", name="Log in").wait_for()

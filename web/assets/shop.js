@@ -336,8 +336,9 @@ async function productView(id) {
 
 function nextTarget() {
   const next = new URLSearchParams(location.search).get('next') || '/';
-  // Only paths of this site: never an absolute URL to another host.
-  return next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  // Only pages of this site: `next=//evil.example` or `/\evil.example` must not lead away.
+  const url = new URL(next, location.origin);
+  return next.startsWith('/') && url.origin === location.origin ? url.pathname + url.search : '/';
 }
 
 function loginView() {
