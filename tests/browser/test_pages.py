@@ -2,6 +2,8 @@
 is served with, keyboard use, and the interactive API reference at /docs with "try it out"
 sending the shop login's bearer token."""
 
+import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -93,3 +95,45 @@ def test_the_api_reference_tries_requests_with_the_shop_login(tab, shop):
     operation.get_by_role("button", name="Execute").click()
     expect(operation.locator(".live-responses-table tbody .response-col_status").first).to_contain_text("200")
     expect(operation.locator(".live-responses-table .microlight").first).to_contain_text(email)
+
+
+def run_until_ready(shop, database, *args):
+    """Starts another flaskcart on `database` (same server), waits for /ready, stops it."""
+    env = dict(shop.env, FLASKCART_DATABASE=database)
+    service = subprocess.Popen([shop.binary, "--port=0", "--log-level=warn", *args], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(service.stdout.readline().split()[1])
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            assert time.monotonic() < deadline, "never ready"
+            time.sleep(0.1)
+    finally:
+        service.terminate()
+        assert service.wait(timeout=30) == 0
+
+
+def test_the_demo_catalog_is_loaded_only_on_an_empty_database_in_dev_mode(shop):
+    client = shop.db.client
+    production = f"{shop.db.name}_production"
+    run_until_ready(shop, production, "--mode=production")
+    assert client[production].products.count_documents({}) == 0
+
+    not_empty = f"{shop.db.name}_not_empty"
+    client[not_empty].categories.insert_one({"name": "Ours", "name_key": "ours"})
+    run_until_ready(shop, not_empty)
+    assert client[not_empty].products.count_documents({}) == 0
+    assert client[not_empty].categories.count_documents({}) == 1
+
+    switched_off = f"{shop.db.name}_off"
+    run_until_ready(shop, switched_off, "--demo-catalog-on-empty=false")
+    assert client[switched_off].products.count_documents({}) == 0
+
+    for name in (production, not_empty, switched_off):
+        client.drop_database(name)
