@@ -27,6 +27,7 @@
 #include "services/catalog_seed.hpp"
 #include "services/checkout_service.hpp"
 #include "services/writer_lease.hpp"
+#include "web/static_site.hpp"
 
 namespace flaskcart {
 
@@ -191,16 +192,19 @@ void App::ensure_indexes() {
 }
 
 void App::run_maintenance_once() {
+    // Only the writer changes data (a read-only instance, or one whose lease lapsed, does not).
+    const bool may_write = components_->writer_role.refusal(services::LeaseClock::now()) ==
+                           services::WriteRefusal::kNone;
     if (!indexes_ready_) {
         ensure_indexes();
+        // Before /ready turns 200, so a newcomer's first page already shows the catalog.
+        if (may_write && !config_.is_production && config_.demo_catalog_on_empty) {
+            load_demo_catalog_if_empty();
+        }
         indexes_ready_ = true;
         spdlog::info("database indexes are in place");
     }
-    // Only the writer changes data (a read-only instance, or one whose lease lapsed, does not).
-    if (components_->writer_role.refusal(services::LeaseClock::now()) !=
-        services::WriteRefusal::kNone) {
-        return;
-    }
+    if (!may_write) return;
     if (const auto purged = components_->revoked_tokens.purge_expired(db::now_ms()); purged > 0) {
         spdlog::info("purged {} expired token revocations", purged);
     }
@@ -214,6 +218,16 @@ void App::run_maintenance_once() {
             report.orders_failed, report.orders_cleaned, report.holds_committed,
             report.cancellations_restocked, report.returns_forgotten);
     }
+}
+
+void App::load_demo_catalog_if_empty() {
+    const bool is_empty = db_.collection("products").count(db::Bson()) == 0 &&
+                          db_.collection("categories").count(db::Bson()) == 0;
+    if (!is_empty) return;
+    spdlog::info(
+        "dev mode and an empty catalog: loading the demo catalog "
+        "(--demo-catalog-on-empty=false turns this off)");
+    services::seed_demo_catalog(db_, Config{}.seed_products);
 }
 
 void App::run_maintenance_loop() {
@@ -325,8 +339,13 @@ int App::run() {
     options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
     options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
     options.max_in_flight = static_cast<std::size_t>(config_.max_in_flight);
-    http::Server server(io_, workers_, options,
-                        [this](http::Request& request) { return router_.dispatch(request); });
+    // The browser pages and assets first: their paths are disjoint from the API's (a unit test
+    // checks), and they are not API operations, so they stay out of the router and openapi.json.
+    const web::StaticSite site;
+    http::Server server(io_, workers_, options, [this, &site](http::Request& request) {
+        if (auto page = site.serve(request)) return std::move(*page);
+        return router_.dispatch(request);
+    });
     // Signals are caught before the port opens, so none is lost between the two.
     asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {

@@ -55,6 +55,7 @@ class App {
     void run_writer_role_loop(std::chrono::milliseconds first_wait,
                               const std::function<void()>& stop_serving);
     void report_not_writer() const;
+    void load_demo_catalog_if_empty();
 
     Config config_;
     db::DriverLifetime driver_;

@@ -108,6 +108,10 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
                    "Age in seconds after which an unfinished checkout is rolled back")
         ->envname("FLASKCART_CHECKOUT_RECOVERY_AFTER")
         ->check(CLI::Range(1, 86400));
+    cli.add_option("--demo-catalog-on-empty", config.demo_catalog_on_empty,
+                   "Dev mode: load the demo catalog at start-up when there are no products and "
+                   "no categories (ignored in production)")
+        ->envname("FLASKCART_DEMO_CATALOG_ON_EMPTY");
 
     CLI::App* create_admin =
         cli.add_subcommand("create-admin",

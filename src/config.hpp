@@ -44,6 +44,9 @@ struct Config {
 
     int maintenance_interval_seconds = 30;
     int checkout_recovery_after_seconds = 60;
+    // Dev mode only: load the demo catalog at start-up when the catalog is empty, so a first
+    // `scripts/run` shows a populated storefront. Never in production.
+    bool demo_catalog_on_empty = true;
 
     // create-admin
     std::string admin_email;

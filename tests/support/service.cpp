@@ -26,13 +26,15 @@ Service::Service(ServiceOptions options) : options_(std::move(options)) {
 void Service::start() {
     static int counter = 0;
     log_path_ = test_log_dir() + "/" + options_.database + "-" + std::to_string(counter++) + ".log";
+    // Tests count what they create: no demo catalog underneath (--demo-catalog-on-empty).
     std::vector<std::string> argv{service_binary(),
                                   "--port=0",
                                   "--mongodb-uri=" + options_.mongodb_uri,
                                   "--database=" + options_.database,
                                   "--log-level=info",
                                   "--argon2-memlimit-kib=19456",
-                                  "--maintenance-interval=1"};
+                                  "--maintenance-interval=1",
+                                  "--demo-catalog-on-empty=false"};
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
     process_ = std::make_unique<ChildProcess>(argv, options_.extra_env, log_path_);
     for (;;) {
