@@ -2,6 +2,7 @@
 // are not UTF-8, log injection, error amplification, request framing, and response headers.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <fstream>
 #include <memory>
@@ -116,6 +117,51 @@ TEST(ConnectionFlood, AtTheDescriptorLimitItKeepsServingAndDoesNotFloodTheLog) {
     EXPECT_NE(log.find("file-descriptor limit is 256"), std::string::npos);
     EXPECT_EQ(count_occurrences(log, "accept failed"), 0U);
     EXPECT_LE(count_occurrences(log, "refusing connections"), 3U);
+}
+
+// --- Item 4 / issue 10 item 4: several network threads ----------------------------------
+
+TEST(NetworkThreads, ConcurrentClientsOnFourThreadsAllGetTheirAnswersAndShutdownDrains) {
+    for (int repetition = 0; repetition < 3; ++repetition) {
+        Service service({.extra_args = {"--network-threads=4", "--workers=4"}});
+        constexpr int kClients = 12;
+        constexpr int kRequestsPerClient = 30;
+        std::atomic<int> answered{0};
+        std::vector<std::string> failures(kClients);
+        std::vector<std::thread> clients;
+        for (int c = 0; c < kClients; ++c) {
+            clients.emplace_back([&, c] {
+                HttpClient client(service.port());
+                for (int i = 0; i < kRequestsPerClient; ++i) {
+                    // Network-thread routes and pool routes interleaved.
+                    const char* target = i % 3 == 0   ? "/health"
+                                         : i % 3 == 1 ? "/products?limit=2"
+                                                      : "/nope";
+                    const int expected = i % 3 == 2 ? 404 : 200;
+                    const auto response = client.get(target);
+                    if (response.status != expected) {
+                        failures[c] = std::string(target) + " → " +
+                                      std::to_string(response.status) + " " + response.body;
+                        return;
+                    }
+                    ++answered;
+                }
+            });
+        }
+        for (auto& client : clients) client.join();
+        for (const auto& failure : failures) EXPECT_EQ(failure, "");
+        EXPECT_EQ(answered.load(), kClients * kRequestsPerClient);
+
+        // Idle keep-alive connections spread over the threads are closed by SIGTERM.
+        std::vector<std::unique_ptr<RawConnection>> idle;
+        for (int i = 0; i < 8; ++i) {
+            idle.push_back(std::make_unique<RawConnection>(service.port()));
+            idle.back()->send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+            ASSERT_EQ(idle.back()->read_some().rfind("HTTP/1.1 200", 0), 0U);
+        }
+        EXPECT_EQ(service.stop(), 0);
+        for (auto& connection : idle) EXPECT_TRUE(connection->read_until_closed_within(30s));
+    }
 }
 
 // --- Items 7 and 8: bytes that are not UTF-8 -----------------------------------------------
