@@ -28,6 +28,7 @@
 #include "services/checkout_service.hpp"
 #include "services/writer_lease.hpp"
 #include "web/static_site.hpp"
+#include "utils/text.hpp"
 
 namespace flaskcart {
 
@@ -92,6 +93,11 @@ db::DbOptions db_options(const Config& config) {
     return options;
 }
 
+int network_thread_count(const Config& config) {
+    if (config.network_threads > 0) return config.network_threads;
+    return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
 // "mongodb://user:secret@host" → "mongodb://***@host": URIs are logged, passwords never.
 std::string redact_credentials(const std::string& uri) {
     const auto scheme_end = uri.find("://");
@@ -100,13 +106,30 @@ std::string redact_credentials(const std::string& uri) {
     return uri.substr(0, scheme_end + 3) + "***" + uri.substr(at);
 }
 
-// Escapes the message as a JSON string for --log-format json.
+// The message with control characters and invalid bytes escaped (text::escape_for_log): every
+// value in it may come from a client, and one forged newline would forge a log line.
+std::string safe_message(const spdlog::details::log_msg& msg) {
+    return text::escape_for_log(std::string_view(msg.payload.data(), msg.payload.size()));
+}
+
+class SafeMessageFlag : public spdlog::custom_flag_formatter {
+  public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&,
+                spdlog::memory_buf_t& dest) override {
+        const std::string text = safe_message(msg);
+        dest.append(text.data(), text.data() + text.size());
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override {
+        return std::make_unique<SafeMessageFlag>();
+    }
+};
+
+// The safe message as a JSON string for --log-format json (valid UTF-8, so valid JSON).
 class JsonMessageFlag : public spdlog::custom_flag_formatter {
   public:
     void format(const spdlog::details::log_msg& msg, const std::tm&,
                 spdlog::memory_buf_t& dest) override {
-        const std::string text = boost::json::serialize(
-            boost::json::string(std::string_view(msg.payload.data(), msg.payload.size())));
+        const std::string text = boost::json::serialize(boost::json::string(safe_message(msg)));
         dest.append(text.data(), text.data() + text.size());
     }
     std::unique_ptr<custom_flag_formatter> clone() const override {
@@ -125,7 +148,10 @@ void configure_logging(const Config& config) {
             R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"message":%*})");
         spdlog::set_formatter(std::move(formatter));
     } else {
-        spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v");
+        auto formatter = std::make_unique<spdlog::pattern_formatter>();
+        formatter->add_flag<SafeMessageFlag>('*').set_pattern(
+            "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %*");
+        spdlog::set_formatter(std::move(formatter));
     }
 }
 
@@ -135,6 +161,7 @@ App::App(Config config)
     : config_(std::move(config)),
       db_(db_options(config_)),
       components_(std::make_unique<Components>(db_, config_)),
+      io_(network_thread_count(config_)),
       workers_(static_cast<std::size_t>(config_.worker_threads)) {
     register_routes();
 }
@@ -339,9 +366,18 @@ int App::run() {
     options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
     options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
     options.max_in_flight = static_cast<std::size_t>(config_.max_in_flight);
+    options.max_connections = static_cast<std::size_t>(config_.max_connections);
+    // The database pool's sockets, the log, the listener, the event loop and some slack.
+    options.reserved_file_descriptors =
+        static_cast<std::size_t>(db_options(config_).max_pool_size) + 64;
+    options.cors_allowed_origins = config_.cors_allowed_origins;
     // The browser pages and assets first: their paths are disjoint from the API's (a unit test
     // checks), and they are not API operations, so they stay out of the router and openapi.json.
+    // They never touch the database, so they are answered on the network thread.
     const web::StaticSite site;
+    options.runs_on_network_thread = [this](const http::Request& request) {
+        return web::StaticSite::owns_path(request.path) || router_.runs_on_network_thread(request);
+    };
     http::Server server(io_, workers_, options, [this, &site](http::Request& request) {
         if (auto page = site.serve(request)) return std::move(*page);
         return router_.dispatch(request);
@@ -350,15 +386,19 @@ int App::run() {
     asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
         if (ec) return;
-        spdlog::info("signal {} received: draining in-flight requests", signal_number);
         server.shutdown();
+        spdlog::info("signal {} received: draining in-flight requests", signal_number);
     });
     if (!start_writer_role()) return 2;
     const auto address = asio::ip::make_address(config_.bind_address);
     server.start({address, static_cast<unsigned short>(config_.port)});
-    spdlog::info("flaskcart listening on http://{}:{} (database {} at {}, {} workers)",
-                 config_.bind_address, server.port(), config_.database,
-                 redact_credentials(config_.mongodb_uri), config_.worker_threads);
+    const int network_threads = network_thread_count(config_);
+    spdlog::info(
+        "flaskcart listening on http://{}:{} (database {} at {}, {} network threads, {} workers, "
+        "at most {} connections)",
+        config_.bind_address, server.port(), config_.database,
+        redact_credentials(config_.mongodb_uri), network_threads, config_.worker_threads,
+        server.max_connections());
     // Tests and scripts wait for this line on stdout to learn the port.
     std::cout << "LISTENING " << server.port() << std::endl;
 
@@ -377,7 +417,10 @@ int App::run() {
         });
     });
 
+    std::vector<std::thread> network;
+    for (int i = 1; i < network_threads; ++i) network.emplace_back([this] { io_.run(); });
     io_.run();
+    for (auto& thread : network) thread.join();
 
     {
         std::lock_guard lock(role_mutex_);

@@ -62,7 +62,8 @@ class App {
     db::Db db_;
     std::unique_ptr<Components> components_;
     http::Router router_;
-    boost::asio::io_context io_{1};
+    // Run by config_.network_threads threads (one per core by default); see http::Server.
+    boost::asio::io_context io_;
     boost::asio::thread_pool workers_;
 
     std::mutex maintenance_mutex_;

@@ -41,6 +41,30 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
                    "Requests running or queued before new ones get 503")
         ->envname("FLASKCART_MAX_IN_FLIGHT")
         ->check(CLI::Range(1, 100000));
+    cli.add_option("--max-connections", config.max_connections,
+                   "Open client connections before new ones get 503 and are closed")
+        ->envname("FLASKCART_MAX_CONNECTIONS")
+        ->check(CLI::Range(1, 1'000'000));
+    cli.add_option("--network-threads", config.network_threads,
+                   "Threads serving connections (0: one per core)")
+        ->envname("FLASKCART_NETWORK_THREADS")
+        ->check(CLI::Range(0, 256));
+    cli.add_option("--cors-allowed-origins", config.cors_allowed_origins,
+                   "Comma-separated origins allowed to call the API from a browser (empty: CORS "
+                   "off)")
+        ->envname("FLASKCART_CORS_ALLOWED_ORIGINS")
+        ->delimiter(',')
+        ->check([](const std::string& origin) -> std::string {
+            const bool has_scheme =
+                origin.rfind("http://", 0) == 0 || origin.rfind("https://", 0) == 0;
+            const auto host_start = origin.find("://") + 3;
+            if (!has_scheme || origin.size() <= host_start ||
+                origin.find_first_of("/?# ", host_start) != std::string::npos) {
+                return "must be an origin such as https://shop.example.com (scheme://host[:port], "
+                       "no path)";
+            }
+            return {};
+        });
     cli.add_option("--max-body-bytes", config.max_body_bytes, "Largest JSON request body")
         ->envname("FLASKCART_MAX_BODY_BYTES")
         ->check(CLI::Range(std::size_t{1024}, std::size_t{64} * 1024 * 1024));

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace flaskcart {
 
@@ -19,6 +20,14 @@ struct Config {
     std::string database = "flaskcart";
     int worker_threads = 16;
     int max_in_flight = 256;
+    // Open client connections; beyond it a new connection gets 503 and is closed at once. Also
+    // lowered at start-up to what the file-descriptor limit allows.
+    int max_connections = 10'000;
+    // Threads that run the HTTP sessions (and the handlers that never touch the database);
+    // 0: one per core.
+    int network_threads = 0;
+    // Origins (scheme://host[:port]) allowed to call the API from a browser; empty: CORS off.
+    std::vector<std::string> cors_allowed_origins;
     std::size_t max_body_bytes = 1024 * 1024;
     std::size_t max_image_bytes = 5 * 1024 * 1024;
     int header_timeout_ms = 10'000;

@@ -5,6 +5,8 @@
 #include <boost/url/url_view.hpp>
 #include <charconv>
 
+#include "utils/text.hpp"
+
 namespace flaskcart::http {
 
 std::optional<std::string_view> Request::header(const std::string& lower_name) const {
@@ -85,16 +87,29 @@ Response Response::problem(const ApiError& error, const std::string& instance) {
     return response;
 }
 
-bool parse_target(std::string_view target, Request& out) {
+void parse_target(std::string_view target, Request& out) {
     auto parsed = boost::urls::parse_origin_form(target);
-    if (!parsed) return false;
+    if (!parsed) throw ApiError::bad_request("malformed request target");
     const boost::urls::url_view& url = *parsed;
+    const auto is_clean_text = [](std::string_view decoded) {
+        return text::is_valid_utf8(decoded) && decoded.find('\0') == std::string_view::npos;
+    };
     out.path = url.path();
     if (out.path.empty()) out.path.push_back('/');  // (assigning "/" trips GCC 12 -O3 -Wrestrict)
-    for (const auto& param : url.params()) {
-        out.query.emplace(param.key, param.has_value ? param.value : std::string());
+    if (!is_clean_text(out.path)) {
+        // The raw path is not echoed: the problem's `instance` is the decoded path, made valid.
+        throw ApiError::bad_request("the decoded path is not valid UTF-8 text");
     }
-    return true;
+    FieldErrors errors;
+    for (const auto& param : url.params()) {
+        const std::string value = param.has_value ? param.value : std::string();
+        if (!is_clean_text(param.key) || !is_clean_text(value)) {
+            errors.emplace_back(text::to_valid_utf8(param.key), "must be valid UTF-8 text");
+            continue;
+        }
+        out.query.emplace(param.key, value);
+    }
+    if (!errors.empty()) throw ApiError::validation(std::move(errors));
 }
 
 }  // namespace flaskcart::http

@@ -39,7 +39,10 @@ struct Response {
 // JSON text with doubles in plain decimal form (19.99, not 1.999E1).
 std::string to_json_text(const boost::json::value& value);
 
-// Splits a request target into path and decoded query parameters; false when malformed.
-bool parse_target(std::string_view target, Request& out);
+// Splits a request target into path and decoded query parameters. Throws ApiError: 400 when
+// the target is malformed or its decoded path is not valid UTF-8 (or holds NUL); 422 naming each
+// query parameter whose decoded name or value is not. So no handler, log or database ever sees
+// such bytes from a URL.
+void parse_target(std::string_view target, Request& out);
 
 }  // namespace flaskcart::http

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "utils/text.hpp"
+
 namespace flaskcart::http {
 
 ApiError::ApiError(int status, std::string type, std::string title, std::string detail,
@@ -11,7 +13,12 @@ ApiError::ApiError(int status, std::string type, std::string title, std::string 
       title_(std::move(title)),
       detail_(std::move(detail)),
       errors_(std::move(errors)),
-      headers_(std::move(headers)) {}
+      headers_(std::move(headers)) {
+    if (errors_.size() > kMaxListedFieldErrors) {
+        omitted_errors_ = errors_.size() - kMaxListedFieldErrors;
+        errors_.resize(kMaxListedFieldErrors);
+    }
+}
 
 ApiError ApiError::bad_request(std::string detail) {
     return {400, "bad-request", "Bad Request", std::move(detail)};
@@ -80,13 +87,16 @@ std::string render_problem(const ApiError& error, const std::string& instance) {
     body["type"] = "/problems/" + error.type();
     body["title"] = error.title();
     body["status"] = error.status();
-    body["detail"] = error.detail();
-    if (!instance.empty()) body["instance"] = instance;
+    body["detail"] = text::to_valid_utf8(error.detail());
+    if (!instance.empty()) body["instance"] = text::to_valid_utf8(instance);
     if (!error.errors().empty()) {
         boost::json::object fields;
-        for (const auto& [field, message] : error.errors()) fields[field] = message;
+        for (const auto& [field, message] : error.errors()) {
+            fields[text::to_valid_utf8(field)] = text::to_valid_utf8(message);
+        }
         body["errors"] = std::move(fields);
     }
+    if (error.omitted_errors() > 0) body["errors_omitted"] = error.omitted_errors();
     return boost::json::serialize(body);
 }
 

@@ -12,8 +12,13 @@ namespace flaskcart::http {
 using FieldErrors = std::vector<std::pair<std::string, std::string>>;
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// A problem document lists at most this many field errors and counts the rest, so a body with
+// 90,000 unknown keys costs a small answer, not a 3 MB one.
+inline constexpr std::size_t kMaxListedFieldErrors = 20;
+
 class ApiError : public std::exception {
   public:
+    // Keeps the first kMaxListedFieldErrors of `errors`; omitted_errors() counts the others.
     ApiError(int status, std::string type, std::string title, std::string detail,
              FieldErrors errors = {}, HeaderList headers = {});
 
@@ -38,6 +43,7 @@ class ApiError : public std::exception {
     const std::string& title() const noexcept { return title_; }
     const std::string& detail() const noexcept { return detail_; }
     const FieldErrors& errors() const noexcept { return errors_; }
+    std::size_t omitted_errors() const noexcept { return omitted_errors_; }
     const HeaderList& headers() const noexcept { return headers_; }
     const char* what() const noexcept override { return detail_.c_str(); }
 
@@ -47,10 +53,12 @@ class ApiError : public std::exception {
     std::string title_;
     std::string detail_;
     FieldErrors errors_;
+    std::size_t omitted_errors_ = 0;
     HeaderList headers_;
 };
 
-// problem+json body for an error, with `instance` set to the request path.
+// problem+json body for an error, with `instance` set to the request path. Always valid UTF-8
+// JSON: bytes from the client that are not valid UTF-8 are replaced by U+FFFD.
 std::string render_problem(const ApiError& error, const std::string& instance);
 
 }  // namespace flaskcart::http

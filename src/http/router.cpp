@@ -46,15 +46,16 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
 
 }  // namespace
 
-void Router::add(std::string method, std::string path_template, Handler handler) {
+void Router::add(std::string method, std::string path_template, Handler handler,
+                 RouteOptions options) {
     for (const Route& route : routes_) {
         if (route.method == method && route.path_template == path_template) {
             throw std::logic_error("duplicate route " + method + " " + path_template);
         }
     }
     auto segments = split_path(path_template);
-    routes_.push_back(
-        {std::move(method), std::move(path_template), std::move(segments), std::move(handler)});
+    routes_.push_back({std::move(method), std::move(path_template), std::move(segments),
+                       std::move(handler), options});
 }
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
@@ -79,6 +80,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
         if (route->method == method) {
             matches(route->segments, actual, &result.params);
             result.handler = &route->handler;
+            result.options = route->options;
             return result;
         }
         allowed.insert(route->method);
@@ -88,9 +90,36 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     return result;
 }
 
+namespace {
+
+void mark_private(Response& response) {
+    for (const auto& [name, value] : response.headers) {
+        if (name.size() == 13 &&
+            std::equal(name.begin(), name.end(), "cache-control", [](char a, char b) {
+                return std::tolower(static_cast<unsigned char>(a)) == b;
+            })) {
+            return;
+        }
+    }
+    response.headers.emplace_back("Cache-Control", "no-store");
+}
+
+}  // namespace
+
 Response Router::dispatch(Request& request) const {
+    RouteMatch found = match(request.method, request.path);
+    Response response = run(request, found);
+    if (found.options.is_private || request.header("authorization")) mark_private(response);
+    return response;
+}
+
+bool Router::runs_on_network_thread(const Request& request) const {
+    const RouteMatch found = match(request.method, request.path);
+    return found.handler == nullptr || found.options.runs_on_network_thread;
+}
+
+Response Router::run(Request& request, RouteMatch& found) const {
     try {
-        RouteMatch found = match(request.method, request.path);
         if (found.handler == nullptr) {
             if (!found.allow.empty()) throw ApiError::method_not_allowed(found.allow);
             throw ApiError::not_found("resource " + request.path);

@@ -15,8 +15,20 @@ namespace flaskcart::http {
 class RequestContext;
 using Handler = std::function<Response(RequestContext&)>;
 
+// How a route runs and how its responses may be kept.
+struct RouteOptions {
+    // The handler is cheap and never blocks: no database, no password hashing, no file or
+    // network I/O. It then runs on the network thread that read the request, with no hop to the
+    // worker pool, so it answers even when database work fills the pool (/health, /openapi.json).
+    bool runs_on_network_thread = false;
+    // Its responses carry a token or personal data: `Cache-Control: no-store`. Every response
+    // to a request with an Authorization header gets it anyway.
+    bool is_private = false;
+};
+
 struct RouteMatch {
     const Handler* handler = nullptr;
+    RouteOptions options;
     std::map<std::string, std::string> params;
     std::string allow;  // set when the path matched but the method did not
 };
@@ -27,21 +39,30 @@ class Router {
     using Guard = std::function<void(const Request&)>;
 
     // Throws std::logic_error on a duplicate (method, template).
-    void add(std::string method, std::string path_template, Handler handler);
+    void add(std::string method, std::string path_template, Handler handler,
+             RouteOptions options = {});
     RouteMatch match(std::string_view method, std::string_view path) const;
-    // Runs the matching handler and renders every failure; never throws.
+    // Runs the matching handler and renders every failure; never throws. Adds
+    // `Cache-Control: no-store` to private responses (RouteOptions::is_private, or the request
+    // carries credentials) unless the handler chose a Cache-Control.
     Response dispatch(Request& request) const;
+    // True when the request's route is marked runs_on_network_thread. Unknown paths and wrong
+    // methods are too: their 404/405 needs no database either.
+    bool runs_on_network_thread(const Request& request) const;
     // (method, template) pairs, for the OpenAPI completeness test and --list-routes.
     std::vector<std::pair<std::string, std::string>> routes() const;
     // Set once, before the first request.
     void set_guard(Guard guard) { guard_ = std::move(guard); }
 
   private:
+    Response run(Request& request, RouteMatch& found) const;
+
     struct Route {
         std::string method;
         std::string path_template;
         std::vector<std::string> segments;
         Handler handler;
+        RouteOptions options;
     };
     std::vector<Route> routes_;
     Guard guard_;

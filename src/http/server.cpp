@@ -1,14 +1,19 @@
 #include "http/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <random>
+
+#include "http/log_throttle.hpp"
 
 namespace flaskcart::http {
 
@@ -16,8 +21,52 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+struct Server::Session {
+    explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::string remote;
+};
+
+// What reading one request gave: a request, or an error to answer before closing, or neither
+// (the client went away or timed out, and the connection just closes).
+struct Server::ReadResult {
+    std::optional<Request> request;
+    std::optional<ApiError> rejection;
+    std::string request_id;
+    unsigned version = 11;
+    bool keep_alive = false;
+    bool is_head = false;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
 
 namespace {
+
+// A refused connection gets its 503 and is drained for at most this long before it closes (a
+// client sends its request at once; a flood of silent connections must not hold slots long).
+constexpr auto kRefusalLinger = 500ms;
+// Beyond this many refusals being written at once, new connections over the cap are closed
+// without an answer: a flood must not turn the refusals themselves into the exhaustion. Their
+// descriptors are kept free below the file-descriptor limit, like the connections'.
+constexpr std::size_t kMaxRefusalsInProgress = 32;
+constexpr auto kMinAcceptBackoff = 10ms;
+constexpr auto kMaxAcceptBackoff = 1s;
+constexpr auto kAcceptLogInterval = 10s;
+
+// Decrements a counter when a scope ends, however it ends.
+class CountedScope {
+  public:
+    explicit CountedScope(std::atomic<std::size_t>& counter) : counter_(counter) {}
+    ~CountedScope() { --counter_; }
+    CountedScope(const CountedScope&) = delete;
+    CountedScope& operator=(const CountedScope&) = delete;
+
+  private:
+    std::atomic<std::size_t>& counter_;
+};
 
 std::string generate_request_id() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -41,11 +90,55 @@ bool is_safe_request_id(std::string_view id) {
     return true;
 }
 
+// The client went away, or was too slow: nothing to answer, the connection just closes.
+bool is_connection_gone(const boost::system::error_code& ec) {
+    return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message ||
+           ec == beast::error::timeout || ec == asio::error::connection_reset ||
+           ec == asio::error::eof || ec == asio::error::operation_aborted ||
+           ec == asio::error::broken_pipe;
+}
+
+// accept() fails this way when the process or the system is out of descriptors or memory:
+// retrying at once spins (the pending connection stays pending), so the loop backs off.
+bool is_resource_exhaustion(const boost::system::error_code& ec) {
+    return ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+           ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
+std::string_view trim(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    return text;
+}
+
+// RFC 9112 §6: only "chunked" is a transfer coding we decode. Anything else must not be framed
+// by Content-Length instead (request smuggling), and both together are refused.
+std::optional<ApiError> check_message_framing(const bhttp::request_header<>& header) {
+    auto [first, last] = header.equal_range(bhttp::field::transfer_encoding);
+    if (first == last) return std::nullopt;
+    std::size_t fields = 0;
+    std::string_view coding;
+    for (auto it = first; it != last; ++it) {
+        ++fields;
+        coding = trim(it->value());
+    }
+    if (fields != 1 || !beast::iequals(coding, "chunked")) {
+        return ApiError(501, "not-implemented", "Not Implemented",
+                        "the only supported Transfer-Encoding is chunked");
+    }
+    if (header.count(bhttp::field::content_length) > 0) {
+        return ApiError::bad_request("send either Transfer-Encoding or Content-Length, not both");
+    }
+    return std::nullopt;
+}
+
 bhttp::response<bhttp::string_body> to_beast(Response&& response, unsigned version,
                                              const std::string& request_id, bool keep_alive) {
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
     out.set(bhttp::field::server, "flaskcart");
     if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
+    // Every body is JSON or an image of a declared type: browsers must not guess otherwise.
+    out.set("X-Content-Type-Options", "nosniff");
     out.set("X-Request-Id", request_id);
     for (auto& [name, value] : response.headers) out.set(name, value);
     out.body() = std::move(response.body);
@@ -54,210 +147,361 @@ bhttp::response<bhttp::string_body> to_beast(Response&& response, unsigned versi
     return out;
 }
 
+Request to_request(bhttp::request<bhttp::string_body>& raw, const std::string& remote) {
+    Request request;
+    request.method = std::string(raw.method_string());
+    request.target = std::string(raw.target());
+    request.remote_address = remote;
+    for (const auto& field : raw) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        request.headers[name] = std::string(field.value());
+    }
+    request.body = std::move(raw.body());
+    return request;
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, asio::thread_pool& workers, ServerOptions options,
                RequestHandler handler)
-    : io_(io), workers_(workers), options_(options), handler_(std::move(handler)), acceptor_(io) {}
+    : io_(io),
+      workers_(workers),
+      options_(std::move(options)),
+      cors_(options_.cors_allowed_origins),
+      handler_(std::move(handler)),
+      accept_strand_(asio::make_strand(io)),
+      acceptor_(accept_strand_) {}
 
 unsigned short Server::port() const {
     return acceptor_.local_endpoint().port();
 }
 
+void Server::lower_connection_cap_to_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const std::size_t reserved = options_.reserved_file_descriptors + kMaxRefusalsInProgress;
+    const rlim_t wanted = static_cast<rlim_t>(options_.max_connections + reserved);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+        // The soft limit may be raised up to the hard one without privileges.
+        rlimit raised = limit;
+        raised.rlim_cur =
+            limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+    }
+    if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= wanted) return;
+    const auto available = static_cast<std::size_t>(limit.rlim_cur);
+    const std::size_t cap = available > reserved + 1 ? available - reserved : 1;
+    spdlog::warn(
+        "the file-descriptor limit is {}: serving at most {} connections instead of {} (raise "
+        "the limit with ulimit -n)",
+        available, cap, options_.max_connections);
+    options_.max_connections = cap;
+}
+
 void Server::start(const tcp::endpoint& endpoint) {
+    lower_connection_cap_to_descriptor_limit();
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
     acceptor_.listen(asio::socket_base::max_listen_connections);
 
-    asio::co_spawn(io_, accept_connections(), asio::detached);
+    asio::co_spawn(accept_strand_, accept_connections(), asio::detached);
 }
 
 asio::awaitable<void> Server::accept_connections() {
+    asio::steady_timer backoff(accept_strand_);
+    auto pause = std::chrono::milliseconds(kMinAcceptBackoff);
+    LogThrottle failure_log(kAcceptLogInterval);
+    LogThrottle refusal_log(kAcceptLogInterval);
     while (!stopping_) {
         boost::system::error_code ec;
+        // Each connection gets its own strand: its session may resume on any network thread,
+        // one step at a time.
         tcp::socket socket =
-            co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+            co_await acceptor_.async_accept(asio::any_io_executor(asio::make_strand(io_)),
+                                            asio::redirect_error(asio::use_awaitable, ec));
         if (ec) {
             if (stopping_ || ec == asio::error::operation_aborted) break;
-            spdlog::warn("accept failed: {}", ec.message());
+            if (auto held_back = failure_log.admit(std::chrono::steady_clock::now())) {
+                spdlog::warn("accept failed: {} ({} similar failures not logged before this)",
+                             ec.message(), *held_back);
+            }
+            if (is_resource_exhaustion(ec)) {
+                backoff.expires_after(pause);
+                co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                pause = std::min(pause * 2, std::chrono::milliseconds(kMaxAcceptBackoff));
+            }
             continue;
         }
-        asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+        pause = kMinAcceptBackoff;
+        const auto executor = socket.get_executor();
+        if (open_connections_.load() >= options_.max_connections) {
+            if (auto held_back = refusal_log.admit(std::chrono::steady_clock::now())) {
+                spdlog::warn(
+                    "refusing connections: {} are open, the cap ({} more refused before "
+                    "this)",
+                    options_.max_connections, *held_back);
+            }
+            if (refusals_in_progress_.load() < kMaxRefusalsInProgress) {
+                ++refusals_in_progress_;
+                asio::co_spawn(executor, refuse(std::move(socket)), asio::detached);
+            }
+            continue;  // (otherwise the socket closes here, unanswered)
+        }
+        ++open_connections_;
+        asio::co_spawn(executor, serve(std::move(socket)), asio::detached);
     }
+}
+
+asio::awaitable<void> Server::refuse(tcp::socket socket) {
+    CountedScope refusal(refusals_in_progress_);
+    beast::tcp_stream stream(std::move(socket));
+    auto out = to_beast(
+        Response::problem(
+            ApiError::unavailable("the server has too many open connections; retry shortly", 1),
+            ""),
+        11, generate_request_id(), false);
+    stream.expires_after(kRefusalLinger);
+    boost::system::error_code ec;
+    co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    // Read (and drop) the client's request until it closes: closing with unread data would
+    // reset the connection, and the reset can destroy the answer before the client reads it.
+    std::array<char, 1024> discard{};
+    while (!ec) {
+        co_await stream.async_read_some(asio::buffer(discard),
+                                        asio::redirect_error(asio::use_awaitable, ec));
+    }
+    stream.socket().close(ec);
 }
 
 void Server::shutdown() {
-    if (stopping_) return;
-    stopping_ = true;
-    boost::system::error_code ignored;
-    acceptor_.close(ignored);
-    for (beast::tcp_stream* stream : idle_streams_) stream->cancel();
+    if (stopping_.exchange(true)) return;
+    asio::post(accept_strand_, [this] {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+    });
+    std::lock_guard lock(idle_mutex_);
+    for (const auto& [session_id, session] : idle_sessions_) {
+        // Cancelled on the session's own strand; it may have left the idle wait by then.
+        asio::post(session->stream.get_executor(), [this, id = session_id] {
+            std::lock_guard inner(idle_mutex_);
+            if (auto it = idle_sessions_.find(id); it != idle_sessions_.end()) {
+                it->second->stream.cancel();
+            }
+        });
+    }
+}
+
+void Server::register_idle(std::uint64_t session_id, Session& session) {
+    std::lock_guard lock(idle_mutex_);
+    idle_sessions_.emplace(session_id, &session);
+}
+
+void Server::unregister_idle(std::uint64_t session_id) {
+    std::lock_guard lock(idle_mutex_);
+    idle_sessions_.erase(session_id);
 }
 
 asio::awaitable<void> Server::serve(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
-    std::string remote;
+    CountedScope connection(open_connections_);
+    Session session(std::move(socket));
     {
         boost::system::error_code ec;
-        auto endpoint = stream.socket().remote_endpoint(ec);
-        if (!ec) remote = endpoint.address().to_string();
+        auto endpoint = session.stream.socket().remote_endpoint(ec);
+        if (!ec) session.remote = endpoint.address().to_string();
     }
-
-    for (;;) {
-        boost::system::error_code ec;
-        // Idle: wait for the first byte of the next request. Only this wait is cancelled by
-        // shutdown(), so a request the client has started sending is always read to the end.
-        if (buffer.size() == 0) {
-            if (stopping_) break;
-            stream.expires_after(options_.idle_timeout);
-            idle_streams_.insert(&stream);
-            const std::size_t received = co_await stream.async_read_some(
-                buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
-            idle_streams_.erase(&stream);
-            buffer.commit(received);
-            if (ec || stopping_) break;
-        }
-
-        bhttp::request_parser<bhttp::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-        parser.body_limit(options_.max_body_bytes);
-        stream.expires_after(options_.header_timeout);
-        co_await bhttp::async_read_header(stream, buffer, parser,
-                                          asio::redirect_error(asio::use_awaitable, ec));
-        const auto started = std::chrono::steady_clock::now();
-        std::string request_id = generate_request_id();
-
-        auto send_error_and_close = [&](const ApiError& error) -> asio::awaitable<void> {
-            auto out = to_beast(Response::problem(error, ""), 11, request_id, false);
-            stream.expires_after(options_.header_timeout);
-            boost::system::error_code write_ec;
-            co_await bhttp::async_write(stream, out,
-                                        asio::redirect_error(asio::use_awaitable, write_ec));
-            stream.socket().shutdown(tcp::socket::shutdown_both, write_ec);
-            spdlog::info("request_id={} remote={} - - status={} (rejected before routing)",
-                         request_id, remote, error.status());
-        };
-
-        if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
-            ec == asio::error::connection_reset || ec == asio::error::eof) {
+    for (bool is_first = true;; is_first = false) {
+        if (!co_await wait_for_request(session, is_first)) break;
+        ReadResult read = co_await read_request(session, is_first);
+        if (read.rejection) {
+            co_await reject_and_close(session, *read.rejection, read.request_id);
             break;
         }
-        if (ec == bhttp::error::header_limit) {
-            co_await send_error_and_close(ApiError(431, "headers-too-large",
-                                                   "Request Header Fields Too Large",
-                                                   "the request headers are too large"));
-            break;
-        }
-        const auto too_large = [](std::size_t limit) {
-            return ApiError::payload_too_large("the request body exceeds " + std::to_string(limit) +
-                                               " bytes");
-        };
-        // Beast checks a declared Content-Length against the body limit while parsing the
-        // header, so an oversized body is refused here without reading any of it.
-        if (ec == bhttp::error::body_limit) {
-            co_await send_error_and_close(too_large(options_.max_body_bytes));
-            break;
-        }
-        if (ec) {
-            co_await send_error_and_close(ApiError::bad_request("malformed HTTP request"));
-            break;
-        }
-        const std::size_t body_limit = options_.body_limit_for
-                                           ? options_.body_limit_for(parser.get().target())
-                                           : options_.max_body_bytes;
-        if (const auto declared = parser.content_length(); declared && *declared > body_limit) {
-            co_await send_error_and_close(too_large(body_limit));
-            break;
-        }
-        parser.body_limit(body_limit);
-        // Clients that ask (curl does for bodies over 1 KiB) wait for this before sending the
-        // body; the limits above have already been checked against the declared length.
-        if (!parser.is_done() &&
-            beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-            bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
-            stream.expires_after(options_.header_timeout);
-            co_await bhttp::async_write(stream, proceed,
-                                        asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) break;
-        }
-        if (!parser.is_done()) {
-            stream.expires_after(options_.body_timeout);
-            co_await bhttp::async_read(stream, buffer, parser,
-                                       asio::redirect_error(asio::use_awaitable, ec));
-            if (ec == bhttp::error::body_limit) {
-                co_await send_error_and_close(too_large(body_limit));
-                break;
-            }
-            if (ec) break;
-        }
-
-        bhttp::request<bhttp::string_body> raw = parser.release();
-        Request request;
-        request.method = std::string(raw.method_string());
-        request.target = std::string(raw.target());
-        request.remote_address = remote;
-        for (const auto& field : raw) {
-            std::string name(field.name_string());
-            for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            request.headers[name] = std::string(field.value());
-        }
-        if (auto sent_id = request.header("x-request-id");
-            sent_id && is_safe_request_id(*sent_id)) {
-            request_id = std::string(*sent_id);
-        }
-        request.request_id = request_id;
-        request.body = std::move(raw.body());
-        const bool keep_alive = raw.keep_alive();
-        const bool is_head = raw.method() == bhttp::verb::head;
-        if (is_head) request.method = "GET";
-
-        Response response;
-        if (!parse_target(request.target, request)) {
-            response = Response::problem(ApiError::bad_request("malformed request target"),
-                                         request.target);
-        } else if (in_flight_.load() >= options_.max_in_flight) {
-            // Saturated: answer now rather than queue without bound.
-            response = Response::problem(
-                ApiError::unavailable("the server is busy; retry shortly", 1), request.path);
-        } else {
-            ++in_flight_;
-            try {
-                response = co_await asio::co_spawn(
-                    workers_,
-                    [this, &request]() -> asio::awaitable<Response> {
-                        co_return handler_(request);
-                    },
-                    asio::use_awaitable);
-            } catch (const std::exception& error) {
-                spdlog::error("request_id={} handler escaped: {}", request_id, error.what());
-                response = Response::problem(ApiError::internal(), request.path);
-            }
-            --in_flight_;
-        }
-
+        if (!read.request) break;
+        Request& request = *read.request;
+        Response response = co_await run_request(request);
+        cors_.add_headers(request, response);
         const int status = response.status;
-        const bool stay_open = keep_alive && !stopping_;
-        auto out = to_beast(std::move(response), raw.version(), request_id, stay_open);
-        stream.expires_after(options_.body_timeout);
-        if (is_head) {
-            bhttp::response_serializer<bhttp::string_body> serializer(out);
-            co_await bhttp::async_write_header(stream, serializer,
-                                               asio::redirect_error(asio::use_awaitable, ec));
-        } else {
-            co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
-        }
-        const auto elapsed =
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                .count();
+        const bool stay_open = read.keep_alive && !stopping_;
+        const bool written = co_await write_response(session, std::move(response), request,
+                                                     read.version, stay_open, read.is_head);
+        const auto elapsed = std::chrono::duration<double, std::milli>(
+                                 std::chrono::steady_clock::now() - read.started)
+                                 .count();
         spdlog::info("request_id={} remote={} method={} path={} status={} duration_ms={:.2f}",
-                     request_id, remote, raw.method_string(), request.path, status, elapsed);
-        if (ec || !stay_open) break;
+                     request.request_id, session.remote, read.is_head ? "HEAD" : request.method,
+                     request.path.empty() ? request.target : request.path, status, elapsed);
+        if (!written || !stay_open) break;
     }
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream.socket().close(ignored);
+    session.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    session.stream.socket().close(ignored);
+}
+
+asio::awaitable<bool> Server::wait_for_request(Session& session, bool is_first) {
+    if (session.buffer.size() > 0) co_return true;  // the next request is already here
+    // A new connection must send its request within the header timeout; this deadline runs on
+    // through read_request, so sending nothing, or one byte, holds a connection no longer.
+    session.stream.expires_after(is_first ? options_.header_timeout : options_.idle_timeout);
+    const std::uint64_t session_id = next_session_id_++;
+    register_idle(session_id, session);
+    if (stopping_) {
+        unregister_idle(session_id);
+        co_return false;
+    }
+    // Only this wait is cancelled by shutdown(), so a request the client has started sending is
+    // always read to the end.
+    boost::system::error_code ec;
+    const std::size_t received = co_await session.stream.async_read_some(
+        session.buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+    unregister_idle(session_id);
+    session.buffer.commit(received);
+    co_return !ec && !stopping_;
+}
+
+asio::awaitable<Server::ReadResult> Server::read_request(Session& session, bool is_first) {
+    ReadResult result;
+    result.request_id = generate_request_id();
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+    parser.body_limit(options_.max_body_bytes);
+    if (!is_first) session.stream.expires_after(options_.header_timeout);
+    boost::system::error_code ec;
+    co_await bhttp::async_read_header(session.stream, session.buffer, parser,
+                                      asio::redirect_error(asio::use_awaitable, ec));
+    result.started = std::chrono::steady_clock::now();
+    const auto too_large = [](std::size_t limit) {
+        return ApiError::payload_too_large("the request body exceeds " + std::to_string(limit) +
+                                           " bytes");
+    };
+    if (is_connection_gone(ec)) co_return result;
+    if (ec == bhttp::error::header_limit) {
+        result.rejection = ApiError(431, "headers-too-large", "Request Header Fields Too Large",
+                                    "the request headers are too large");
+        co_return result;
+    }
+    // Beast checks a declared Content-Length against the body limit while parsing the header,
+    // so an oversized body is refused here without reading any of it.
+    if (ec == bhttp::error::body_limit) {
+        result.rejection = too_large(options_.max_body_bytes);
+        co_return result;
+    }
+    if (ec) {
+        result.rejection = ApiError::bad_request("malformed HTTP request");
+        co_return result;
+    }
+    if (auto framing_error = check_message_framing(parser.get())) {
+        result.rejection = std::move(framing_error);
+        co_return result;
+    }
+    const std::size_t body_limit = options_.body_limit_for
+                                       ? options_.body_limit_for(parser.get().target())
+                                       : options_.max_body_bytes;
+    if (const auto declared = parser.content_length(); declared && *declared > body_limit) {
+        result.rejection = too_large(body_limit);
+        co_return result;
+    }
+    parser.body_limit(body_limit);
+    // Clients that ask (curl does for bodies over 1 KiB) wait for this before sending the body;
+    // the limits above have already been checked against the declared length.
+    if (!parser.is_done() && beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
+        session.stream.expires_after(options_.header_timeout);
+        co_await bhttp::async_write(session.stream, proceed,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return result;
+    }
+    if (!parser.is_done()) {
+        session.stream.expires_after(options_.body_timeout);
+        co_await bhttp::async_read(session.stream, session.buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == bhttp::error::body_limit) {
+            result.rejection = too_large(body_limit);
+            co_return result;
+        }
+        if (is_connection_gone(ec)) co_return result;
+        // A chunk size that overflows, a bad chunk delimiter, ...: answered, not just dropped.
+        if (ec) {
+            result.rejection = ApiError::bad_request("malformed request body framing");
+            co_return result;
+        }
+    }
+
+    bhttp::request<bhttp::string_body> raw = parser.release();
+    result.version = raw.version();
+    result.keep_alive = raw.keep_alive();
+    result.is_head = raw.method() == bhttp::verb::head;
+    Request request = to_request(raw, session.remote);
+    if (auto sent_id = request.header("x-request-id"); sent_id && is_safe_request_id(*sent_id)) {
+        result.request_id = std::string(*sent_id);
+    }
+    request.request_id = result.request_id;
+    if (result.is_head) request.method = "GET";
+    result.request = std::move(request);
+    co_return result;
+}
+
+asio::awaitable<Response> Server::run_request(Request& request) {
+    try {
+        parse_target(request.target, request);
+    } catch (const ApiError& error) {
+        co_return Response::problem(error, request.path.empty() ? request.target : request.path);
+    }
+    if (auto preflight = cors_.answer_preflight(request)) co_return std::move(*preflight);
+    if (options_.runs_on_network_thread && options_.runs_on_network_thread(request)) {
+        try {
+            co_return handler_(request);
+        } catch (const std::exception& error) {
+            spdlog::error("request_id={} handler escaped: {}", request.request_id, error.what());
+        }
+        co_return Response::problem(ApiError::internal(), request.path);
+    }
+    if (in_flight_.fetch_add(1) >= options_.max_in_flight) {
+        --in_flight_;
+        // Saturated: answer now rather than queue without bound.
+        co_return Response::problem(ApiError::unavailable("the server is busy; retry shortly", 1),
+                                    request.path);
+    }
+    CountedScope in_flight(in_flight_);
+    try {
+        co_return co_await asio::co_spawn(
+            workers_,
+            [this, &request]() -> asio::awaitable<Response> { co_return handler_(request); },
+            asio::use_awaitable);
+    } catch (const std::exception& error) {
+        spdlog::error("request_id={} handler escaped: {}", request.request_id, error.what());
+    }
+    co_return Response::problem(ApiError::internal(), request.path);
+}
+
+asio::awaitable<bool> Server::write_response(Session& session, Response response,
+                                             const Request& request, unsigned version,
+                                             bool keep_alive, bool is_head) {
+    auto out = to_beast(std::move(response), version, request.request_id, keep_alive);
+    session.stream.expires_after(options_.body_timeout);
+    boost::system::error_code ec;
+    if (is_head) {
+        bhttp::response_serializer<bhttp::string_body> serializer(out);
+        co_await bhttp::async_write_header(session.stream, serializer,
+                                           asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+        co_await bhttp::async_write(session.stream, out,
+                                    asio::redirect_error(asio::use_awaitable, ec));
+    }
+    co_return !ec;
+}
+
+asio::awaitable<void> Server::reject_and_close(Session& session, const ApiError& error,
+                                               const std::string& request_id) {
+    auto out = to_beast(Response::problem(error, ""), 11, request_id, false);
+    session.stream.expires_after(options_.header_timeout);
+    boost::system::error_code ec;
+    co_await bhttp::async_write(session.stream, out, asio::redirect_error(asio::use_awaitable, ec));
+    session.stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    spdlog::info("request_id={} remote={} - - status={} (rejected before routing)", request_id,
+                 session.remote, error.status());
 }
 
 }  // namespace flaskcart::http

@@ -9,9 +9,13 @@ namespace flaskcart::routes {
 
 void register_system_routes(http::Router& router, db::Db& db,
                             const std::atomic<bool>& indexes_ready, std::string_view openapi_json) {
-    router.add("GET", "/health", [](http::RequestContext&) {
-        return http::Response::json(200, {{"status", "ok"}});
-    });
+    // Liveness and the contract never touch the database: they answer from the network thread
+    // even while database work fills the worker pool.
+    router.add("GET", "/health",
+               [](http::RequestContext&) {
+                   return http::Response::json(200, {{"status", "ok"}});
+               },
+               {.runs_on_network_thread = true});
     router.add("GET", "/ready", [&db, &indexes_ready](http::RequestContext&) {
         if (!db.ping()) throw http::ApiError::unavailable("the database is unreachable", 2);
         if (!indexes_ready.load()) {
@@ -19,12 +23,14 @@ void register_system_routes(http::Router& router, db::Db& db,
         }
         return http::Response::json(200, {{"status", "ready"}, {"database", "ok"}});
     });
-    router.add("GET", "/openapi.json", [openapi_json](http::RequestContext&) {
-        http::Response response;
-        response.body = std::string(openapi_json);
-        response.headers.emplace_back("Cache-Control", "public, max-age=300");
-        return response;
-    });
+    router.add("GET", "/openapi.json",
+               [openapi_json](http::RequestContext&) {
+                   http::Response response;
+                   response.body = std::string(openapi_json);
+                   response.headers.emplace_back("Cache-Control", "public, max-age=300");
+                   return response;
+               },
+               {.runs_on_network_thread = true});
 }
 
 }  // namespace flaskcart::routes

@@ -219,8 +219,11 @@ class UserHandlers {
 void register_user_routes(http::Router& router, models::UserStore& users,
                           services::AuthService& auth) {
     auto handlers = std::make_shared<UserHandlers>(users, auth);
-    router.add("POST", "/register", bind_handler(handlers, &UserHandlers::register_user));
-    router.add("POST", "/login", bind_handler(handlers, &UserHandlers::login));
+    // Their answers carry the new account's details or a token, without an Authorization header.
+    router.add("POST", "/register", bind_handler(handlers, &UserHandlers::register_user),
+               {.is_private = true});
+    router.add("POST", "/login", bind_handler(handlers, &UserHandlers::login),
+               {.is_private = true});
     router.add("POST", "/logout", bind_handler(handlers, &UserHandlers::logout));
     router.add("GET", "/profile", bind_handler(handlers, &UserHandlers::get_profile));
     router.add("PUT", "/profile", bind_handler(handlers, &UserHandlers::update_profile));

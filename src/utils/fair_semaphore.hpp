@@ -29,6 +29,12 @@ class FairSemaphore {
         return admitted;
     }
 
+    // Callers waiting for a slot now (a queue depth for tests and metrics).
+    std::size_t waiting() const {
+        std::lock_guard lock(mutex_);
+        return waiting_.size();
+    }
+
     void release() {
         {
             std::lock_guard lock(mutex_);
@@ -38,7 +44,7 @@ class FairSemaphore {
     }
 
   private:
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::list<std::uint64_t> waiting_;
     std::uint64_t next_ticket_ = 0;

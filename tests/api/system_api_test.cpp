@@ -3,7 +3,9 @@
 
 #include <boost/json.hpp>
 #include <csignal>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "support/database.hpp"
@@ -159,17 +161,33 @@ TEST(SystemApi, StartsWithTheDatabaseDownAndAnswers503) {
     EXPECT_EQ(login.body.find("127.0.0.1"), std::string::npos);
 }
 
+// Waits until the service's log holds `text` (the service writes it as an event happens).
+bool wait_for_log(Service& service, std::string_view text) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::ifstream in(service.log_path());
+        std::stringstream log;
+        log << in.rdbuf();
+        if (log.str().find(text) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
 TEST(SystemApi, SigtermLetsARequestBeingSentComplete) {
     Service service;
     RawConnection connection(service.port());
     const std::string body = R"({"email": "nobody@example.com", "password": "wrong-password"})";
+    // "100 Continue" proves the server has read the headers and is waiting for the body.
     connection.send(
         "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        "Content-Length: " +
+        "Expect: 100-continue\r\nContent-Length: " +
         std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 10));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const std::string interim = connection.read_some();
+    ASSERT_EQ(interim.rfind("HTTP/1.1 100 Continue", 0), 0U) << interim;
     service.process().send_signal(SIGTERM);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Logged once the server has stopped accepting and closed its idle connections.
+    ASSERT_TRUE(wait_for_log(service, "draining in-flight requests"));
     connection.send(body.substr(10));
     const std::string reply = connection.read_until_closed();
     EXPECT_EQ(reply.rfind("HTTP/1.1 401", 0), 0U) << reply;
@@ -199,7 +217,9 @@ TEST(SystemCli, HelpListsTheSettingsAndBadValuesExitNonZero) {
     EXPECT_EQ(run({"--help"}, output), 0);
     for (const char* option :
          {"--bind", "--port", "--mongodb-uri", "--database", "--workers", "--log-level",
-          "--log-format", "--jwt-secret", "--read-only", "create-admin", "seed-demo"}) {
+          "--log-format", "--jwt-secret", "--read-only", "--max-connections",
+          "FLASKCART_MAX_CONNECTIONS", "--network-threads", "--cors-allowed-origins",
+          "create-admin", "seed-demo"}) {
         EXPECT_NE(output.find(option), std::string::npos) << option;
     }
     EXPECT_EQ(run({"--port=70000"}, output), 2);
@@ -209,29 +229,60 @@ TEST(SystemCli, HelpListsTheSettingsAndBadValuesExitNonZero) {
     EXPECT_EQ(run({"--mode=production"}, output), 2);  // no JWT secret
     EXPECT_EQ(run({"--jwt-secret=short"}, output), 2);
     EXPECT_EQ(run({"--no-such-flag"}, output), 2);
+    EXPECT_EQ(run({"--max-connections=0"}, output), 2);
+    EXPECT_EQ(run({"--network-threads=-1"}, output), 2);
+    EXPECT_EQ(run({"--cors-allowed-origins=shop.example.com"}, output), 2);
+    EXPECT_EQ(run({"--cors-allowed-origins=https://shop.example.com/path"}, output), 2);
 }
 
-TEST(SystemApi, SaturatedWorkerPoolAnswers503AtOnce) {
+TEST(SystemApi, SaturatedWorkerPoolAnswers503AtOnceWhileHealthStillAnswers) {
     // One worker, one request in flight: a /ready against a dead database holds the worker for
-    // the server-selection timeout, so the next request finds the pool saturated.
+    // the server-selection timeout, so requests that need the pool find it saturated. /health
+    // never needs it: it runs on the network thread and answers all the same.
     const int dead_port = find_free_port();
     Service service({.mongodb_uri = "mongodb://127.0.0.1:" + std::to_string(dead_port) +
-                                    "/?serverSelectionTimeoutMS=3000",
+                                    "/?serverSelectionTimeoutMS=10000",
                      .database = unique_database_name(),
                      .extra_args = {"--workers=1", "--max-in-flight=1"},
                      .wait_until_ready = false});
     HttpClient client(service.port());
-    auto slow = std::async(std::launch::async, [&] { return client.get("/ready"); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    const auto started = std::chrono::steady_clock::now();
-    auto busy = client.get("/health");
-    const auto waited = std::chrono::steady_clock::now() - started;
-    EXPECT_EQ(busy.status, 503);
+    const auto start_slow = [&] {
+        return std::async(std::launch::async, [&] { return client.get("/ready"); });
+    };
+    // A pool request that needs no database: 422 when the pool is free, the busy 503 while the
+    // slow /ready holds it.
+    const auto probe = [&] { return client.post("/login", boost::json::object{}); };
+    const auto is_busy = [](const HttpResponse& response) {
+        return response.status == 503 &&
+               response.body.find("the server is busy") != std::string::npos;
+    };
+    auto slow = start_slow();
+    HttpResponse busy;
+    for (;;) {
+        busy = probe();
+        if (is_busy(busy)) break;
+        ASSERT_EQ(busy.status, 422) << busy.body;
+        // The probe may have held the slot when /ready arrived: then /ready was the one refused.
+        if (slow.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+            ASSERT_TRUE(is_busy(slow.get()));
+            slow = start_slow();
+        }
+    }
     EXPECT_EQ(busy.header("retry-after"), "1");
     EXPECT_EQ(busy.header("content-type"), "application/problem+json");
-    EXPECT_LT(waited, std::chrono::milliseconds(2000));
+
+    const auto started = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+        const auto health = client.get("/health");
+        EXPECT_EQ(health.status, 200);
+        EXPECT_EQ(client.get("/openapi.json").status, 200);
+    }
+    // Generous: the slow request holds the pool for 10 s; /health waited for none of it.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+    // Still saturated after those answers: they were given while the pool was full.
+    EXPECT_TRUE(is_busy(probe()));
     EXPECT_EQ(slow.get().status, 503);
-    EXPECT_EQ(client.get("/health").status, 200);
+    EXPECT_EQ(probe().status, 422);
 }
 
 }  // namespace

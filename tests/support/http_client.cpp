@@ -1,5 +1,6 @@
 #include "support/http_client.hpp"
 
+#include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <functional>
 
 namespace flaskcart::testing {
 
@@ -119,6 +121,32 @@ std::string RawConnection::read_until_closed() {
         out.append(buffer, n);
         if (ec) return out;
     }
+}
+
+std::optional<std::string> RawConnection::read_until_closed_within(
+    std::chrono::milliseconds timeout) {
+    std::string out;
+    bool closed = false;
+    std::array<char, 4096> buffer{};
+    std::function<void()> read_more = [&] {
+        socket_.async_read_some(asio::buffer(buffer), [&](beast::error_code ec, std::size_t n) {
+            out.append(buffer.data(), n);
+            if (ec) {
+                closed = true;
+                return;
+            }
+            read_more();
+        });
+    };
+    read_more();
+    io_.restart();
+    io_.run_for(timeout);
+    if (closed) return out;
+    beast::error_code ignored;
+    socket_.cancel(ignored);
+    io_.restart();
+    io_.run();
+    return std::nullopt;
 }
 
 }  // namespace flaskcart::testing

@@ -4,7 +4,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +55,8 @@ class RawConnection {
     std::string read_some();
     // Everything until the server closes the connection.
     std::string read_until_closed();
+    // The same, or std::nullopt when the server has not closed it within `timeout`.
+    std::optional<std::string> read_until_closed_within(std::chrono::milliseconds timeout);
 
   private:
     boost::asio::io_context io_;

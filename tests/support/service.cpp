@@ -36,6 +36,7 @@ void Service::start() {
                                   "--maintenance-interval=1",
                                   "--demo-catalog-on-empty=false"};
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+    argv.insert(argv.begin(), options_.command_prefix.begin(), options_.command_prefix.end());
     process_ = std::make_unique<ChildProcess>(argv, options_.extra_env, log_path_);
     for (;;) {
         auto line = process_->read_line(std::chrono::seconds(30));

@@ -14,6 +14,9 @@ struct ServiceOptions {
     std::string database;     // default: a unique name
     std::vector<std::string> extra_args;
     std::vector<std::string> extra_env;
+    // Runs the binary through this command, e.g. {"/usr/bin/prlimit", "--nofile=256"} (which execs
+    // it, so the PID stays the service's).
+    std::vector<std::string> command_prefix;
     // Wait for GET /ready = 200 (database reachable, indexes created) before returning; off for
     // tests that start the service against a dead database.
     bool wait_until_ready = true;

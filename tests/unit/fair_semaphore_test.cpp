@@ -51,8 +51,8 @@ TEST(FairSemaphore, AdmitsWaitersInArrivalOrder) {
             }
             slots.release();
         });
-        // Let waiter i queue up before waiter i + 1 arrives.
-        std::this_thread::sleep_for(50ms);
+        // Waiter i is in the queue before waiter i + 1 starts.
+        while (slots.waiting() < static_cast<std::size_t>(i + 1)) std::this_thread::yield();
     }
     slots.release();
     for (auto& waiter : waiters) waiter.join();
