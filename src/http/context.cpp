@@ -1,7 +1,5 @@
 #include "http/context.hpp"
 
-#include <boost/json.hpp>
-
 namespace flaskcart::http {
 
 const std::string& RequestContext::path_param(const std::string& name) const {
@@ -16,7 +14,7 @@ std::optional<std::string> RequestContext::query_param(const std::string& name) 
     return it->second;
 }
 
-boost::json::object RequestContext::json_body() const {
+JsonBody RequestContext::exact_json_body() const {
     const auto content_type = request_.header("content-type");
     if (!content_type) throw ApiError::unsupported_media_type("send the body as application/json");
     std::string media(content_type->substr(0, content_type->find(';')));
@@ -25,11 +23,11 @@ boost::json::object RequestContext::json_body() const {
     if (media != "application/json") {
         throw ApiError::unsupported_media_type("send the body as application/json");
     }
-    boost::system::error_code ec;
-    boost::json::value value = boost::json::parse(request_.body, ec);
-    if (ec) throw ApiError::bad_request("the body is not valid JSON");
-    if (!value.is_object()) throw ApiError::bad_request("the body must be a JSON object");
-    return std::move(value.as_object());
+    return parse_json_body(request_.body);
+}
+
+boost::json::object RequestContext::json_body() const {
+    return exact_json_body().fields;
 }
 
 boost::json::object RequestContext::optional_json_body() const {
