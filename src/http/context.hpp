@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "http/json_body.hpp"
 #include "http/message.hpp"
 
 namespace flaskcart::http {
@@ -33,6 +34,8 @@ class RequestContext {
     // The body as a JSON object: 415 unless the content type is JSON, 400 when it is not valid
     // JSON or not an object.
     boost::json::object json_body() const;
+    // Like json_body(), keeping the text of its top-level numbers so amounts are read exactly.
+    JsonBody exact_json_body() const;
     // Like json_body(), but an absent body reads as {}.
     boost::json::object optional_json_body() const;
 

@@ -343,27 +343,8 @@ void ProductStore::refresh(std::string_view id, const NewProduct& product) {
 
 // --- query parsing ----------------------------------------------------------------------------
 
-std::optional<std::int64_t> parse_price_filter(std::string_view text) {
-    // Digits, optionally "." and one or two digits: no signs, exponents, or spaces.
-    const auto dot = text.find('.');
-    const std::string_view whole = text.substr(0, dot);
-    const std::string_view fraction =
-        dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
-    if (whole.empty() || whole.size() > 9 || fraction.size() > 2) return std::nullopt;
-    if (dot != std::string_view::npos && fraction.empty()) return std::nullopt;
-    for (char c : whole) {
-        if (c < '0' || c > '9') return std::nullopt;
-    }
-    for (char c : fraction) {
-        if (c < '0' || c > '9') return std::nullopt;
-    }
-    std::int64_t cents = 0;
-    for (char c : whole) cents = cents * 10 + (c - '0');
-    cents *= 100;
-    if (fraction.size() >= 1) cents += (fraction[0] - '0') * 10;
-    if (fraction.size() == 2) cents += fraction[1] - '0';
-    if (cents > helpers::kMaxPriceCents) return std::nullopt;
-    return cents;
+std::optional<std::int64_t> parse_price_filter(std::string_view text, std::string& error) {
+    return helpers::parse_cents(text, helpers::DecimalSyntax::kPlainDecimal, 0, error);
 }
 
 ProductQuery parse_product_query(const std::multimap<std::string, std::string>& params,
@@ -400,21 +381,17 @@ ProductQuery parse_product_query(const std::multimap<std::string, std::string>& 
     for (const char* name : bounds) {
         auto text = param(name);
         if (!text) continue;
-        auto cents = parse_price_filter(*text);
+        std::string error;
+        auto cents = parse_price_filter(*text, error);
         if (!cents) {
-            errors.emplace_back(name, "must be an amount from 0 to " +
-                                          helpers::format_cents(helpers::kMaxPriceCents) +
-                                          " with at most two decimals");
+            errors.emplace_back(name, std::move(error));
         } else if (std::string_view(name) == "min_price") {
             query.min_price_cents = cents;
         } else {
             query.max_price_cents = cents;
         }
     }
-    if (query.min_price_cents && query.max_price_cents &&
-        *query.min_price_cents > *query.max_price_cents) {
-        errors.emplace_back("max_price", "must not be less than min_price");
-    }
+    // min_price above max_price is an empty range, not an error: the answer is an empty page.
     if (auto in_stock = param("in_stock")) {
         if (*in_stock == "true") {
             query.in_stock_only = true;

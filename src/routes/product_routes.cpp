@@ -9,6 +9,7 @@
 #include "models/product_model.hpp"
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
+#include "utils/db.hpp"
 #include "utils/helpers.hpp"
 
 namespace flaskcart::routes {
@@ -40,10 +41,11 @@ std::string media_type(std::string_view content_type) {
 
 // Reads a create (all required fields) or a partial update. A JSON null clears the optional
 // fields (description, category, image_url) and is refused for the others.
-models::ProductChanges read_product(const boost::json::object& body, bool is_create,
+models::ProductChanges read_product(const http::JsonBody& document, bool is_create,
                                     models::CategoryStore& categories) {
-    helpers::FieldReader reader(body,
+    helpers::FieldReader reader(document,
                                 {"name", "description", "price", "category", "stock", "image_url"});
+    const boost::json::object& body = document.fields;
     const auto is_null = [&body](std::string_view name) {
         const auto* value = body.if_contains(name);
         return value != nullptr && value->is_null();
@@ -63,10 +65,10 @@ models::ProductChanges read_product(const boost::json::object& body, bool is_cre
     if (const auto* category = body.if_contains("category")) {
         if (category->is_null()) {
             changes.category_id = "";
-        } else if (category->is_string() && categories.exists(category->as_string())) {
+        } else if (category->is_string() && db::parse_oid(category->as_string())) {
             changes.category_id = std::string(category->as_string());
         } else {
-            reader.add_error("category", "no such category");
+            reader.add_error("category", "must be a category id (24 hexadecimal digits)");
         }
     }
     if (is_null("image_url")) {
@@ -81,6 +83,12 @@ models::ProductChanges read_product(const boost::json::object& body, bool is_cre
     reader.finish();
     if (!is_create && changes.is_empty()) {
         throw ApiError::validation("body", "must contain at least one field to change");
+    }
+    // A well-formed id of a category that does not exist: the body conflicts with the catalog's
+    // current state. Not 404, which would say the product itself is missing.
+    if (changes.category_id && !changes.category_id->empty() &&
+        !categories.exists(*changes.category_id)) {
+        throw ApiError::conflict("the category does not exist", {{"category", "no such category"}});
     }
     return changes;
 }
@@ -114,7 +122,7 @@ class ProductHandlers {
 
     Response create(RequestContext& ctx) {
         auth_.require_admin(ctx);
-        const auto changes = read_product(ctx.json_body(), true, categories_);
+        const auto changes = read_product(ctx.exact_json_body(), true, categories_);
         const models::Product product = products_.create({
             .name = *changes.name,
             .description = changes.description.value_or(""),
@@ -150,7 +158,7 @@ class ProductHandlers {
         auth_.require_admin(ctx);
         const std::string& id = ctx.path_param("id");
         if (!products_.find_by_id(id)) throw ApiError::not_found("product");
-        const auto changes = read_product(ctx.json_body(), false, categories_);
+        const auto changes = read_product(ctx.exact_json_body(), false, categories_);
         auto product = products_.update(id, changes);
         if (!product) throw ApiError::not_found("product");
         return Response::json(200, product_json(*product));

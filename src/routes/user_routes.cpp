@@ -153,15 +153,19 @@ class UserHandlers {
         std::optional<std::string> current;
         if (password) {
             current = read_password(body, "current_password", true, fields);
-        } else if (fields.has("current_password")) {
+        } else if (const auto* current_value = body.if_contains("current_password");
+                   current_value != nullptr && !current_value->is_null()) {
             fields.add_error("current_password", "is only used together with password");
         }
         fields.finish();
         if (password) {
             auto user = users_.find_by_id(principal.user_id);
             if (!user) throw ApiError::not_found("user");
+            // A well-formed request whose proof of identity fails: forbidden, not invalid. Not
+            // 401, which would tell the client its token is bad.
             if (!auth_.verify_password(user->password_hash, *current)) {
-                throw ApiError::validation("current_password", "does not match");
+                throw ApiError(403, "forbidden", "Forbidden", "current_password does not match",
+                               {{"current_password", "does not match"}});
             }
             changes.password_hash = auth_.hash_password(*password);
         }

@@ -67,7 +67,8 @@ PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) 
 
     const auto cart_lines = cart_.lines_for(request.user_id);
     if (cart_lines.empty()) {
-        throw ApiError::unprocessable("the cart is empty", {{"cart", "is empty"}});
+        // The request is well formed; the cart's current state refuses it.
+        throw ApiError::conflict("the cart is empty", {{"cart", "is empty"}});
     }
     std::vector<std::string> product_ids;
     for (const auto& line : cart_lines) product_ids.push_back(line.product_id);

@@ -7,10 +7,12 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "http/json_body.hpp"
 #include "http/problem.hpp"
 
 namespace flaskcart::helpers {
@@ -18,9 +20,24 @@ namespace flaskcart::helpers {
 // --- money: integer minor units (cents) everywhere; JSON shows major units ---------------------
 inline constexpr std::int64_t kMaxPriceCents = 100'000'000;  // 1,000,000.00
 
-// A JSON number with at most two decimals, > 0 and ≤ the bound, as cents; otherwise a message.
-// Doubles below 2^53 map to exactly one cent value, so 19.99 → 1999 without drift.
-std::optional<std::int64_t> parse_price(const boost::json::value& value, std::string& error);
+// kJsonNumber: RFC 8259 number syntax ("-1", "19.99", "1e2", "19.99e0"), for JSON bodies.
+// kPlainDecimal: digits with an optional fraction ("0", "19.99"), for query parameters, where
+// a sign or exponent in a URL is far more likely a mistake than intended.
+enum class DecimalSyntax { kJsonNumber, kPlainDecimal };
+
+// The one price parser, for bodies and query filters. Reads the decimal text exactly, digit by
+// digit, and returns whole cents when the amount is ≥ min_cents, ≤ kMaxPriceCents and has
+// nothing below the cent; otherwise sets `error` to the reason ("must have at most two decimal
+// places", ...) and returns nullopt. No doubles, so 999.999 and 5e-324 are refused at every
+// magnitude instead of rounded. Zeros after the cents do not count as decimals ("1.500").
+std::optional<std::int64_t> parse_cents(std::string_view decimal, DecimalSyntax syntax,
+                                        std::int64_t min_cents, std::string& error);
+// A price in a JSON body: a number > 0 (parse_cents with min 1 cent). `source_text` is the
+// number as the client wrote it (http::JsonBody keeps it); without it an integer is exact and a
+// double is read through its shortest round-trip form.
+std::optional<std::int64_t> parse_price(const boost::json::value& value,
+                                        std::optional<std::string_view> source_text,
+                                        std::string& error);
 boost::json::value cents_to_json(std::int64_t cents);
 // "19.99" for display and tests.
 std::string format_cents(std::int64_t cents);
@@ -41,9 +58,13 @@ std::string escape_regex(std::string_view text);
 class FieldReader {
   public:
     FieldReader(const boost::json::object& body, std::initializer_list<std::string_view> allowed);
+    // Reads prices from the numbers' source text (see parse_price).
+    FieldReader(const http::JsonBody& body, std::initializer_list<std::string_view> allowed);
 
     bool has(std::string_view name) const;
-    // Strings are trimmed; length is counted in characters. Control characters are refused.
+    // Strings are trimmed; length is counted in characters, the maximum on the text as sent and
+    // the minimum on the trimmed text. Control characters other than tab and newline are
+    // refused (leading and trailing ones are trimmed).
     std::optional<std::string> string(std::string_view name, bool required, std::size_t min_length,
                                       std::size_t max_length);
     std::optional<std::int64_t> integer(std::string_view name, bool required, std::int64_t min,
@@ -57,6 +78,7 @@ class FieldReader {
 
   private:
     const boost::json::object& body_;
+    const std::map<std::string, std::string, std::less<>>* number_texts_ = nullptr;
     http::FieldErrors errors_;
 };
 

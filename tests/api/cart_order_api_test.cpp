@@ -725,10 +725,11 @@ TEST_F(CartOrderApi, OrderTakesThePriceOfTheMomentAndKeepsIt) {
 
 TEST_F(CartOrderApi, EmptyCartCannotBeOrdered) {
     const Customer ann = new_customer("empty");
+    // Well formed, refused by the cart's current state: 409, the field still named.
     auto placed = place(ann);
-    expect_problem(placed, 422);
+    expect_problem(placed, 409);
     EXPECT_EQ(field_error(placed, "cart"), "is empty");
-    expect_problem(place(ann, "{}"), 422);
+    expect_problem(place(ann, "{}"), 409);
     EXPECT_EQ(count_by_user("orders", ann.id), 0);
 }
 

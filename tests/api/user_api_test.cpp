@@ -351,7 +351,7 @@ TEST_F(UserApi, ProfileUpdatesAndPasswordChange) {
     expect_problem(client().put("/profile", {{"password", "new-password-1"}}, token), 422);
     auto wrong_current = client().put(
         "/profile", {{"password", "new-password-1"}, {"current_password", "wrong-pass-1"}}, token);
-    expect_problem(wrong_current, 422);
+    expect_problem(wrong_current, 403);
     EXPECT_EQ(wrong_current.json().at("errors").at("current_password"), "does not match");
     expect_problem(client().put("/profile", {{"email", "x@y.zz"}}, token), 422);
     expect_problem(client().put("/profile", {{"role", "admin"}}, token), 422);

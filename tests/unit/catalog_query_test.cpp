@@ -79,7 +79,6 @@ TEST(ProductQuery, EachBadParameterIsNamed) {
         {{{"category", "{\"$ne\":null}"}}, "category"},
         {{{"min_price", "1e2"}}, "min_price"},
         {{{"max_price", "-5"}}, "max_price"},
-        {{{"min_price", "5"}, {"max_price", "4.99"}}, "max_price"},
         {{{"q", std::string(201, 'x')}}, "q"},
     };
     for (const auto& [params, field] : cases) {
@@ -92,17 +91,66 @@ TEST(ProductQuery, EachBadParameterIsNamed) {
     EXPECT_EQ(several.size(), 3U);
 }
 
-TEST(PriceFilter, AcceptsPlainDecimalsWithAtMostTwoPlaces) {
-    EXPECT_EQ(parse_price_filter("0"), 0);
-    EXPECT_EQ(parse_price_filter("10"), 1000);
-    EXPECT_EQ(parse_price_filter("10.5"), 1050);
-    EXPECT_EQ(parse_price_filter("19.99"), 1999);
-    EXPECT_EQ(parse_price_filter("0.01"), 1);
-    EXPECT_EQ(parse_price_filter("1000000"), 100'000'000);
-    for (const char* bad : {"", ".", "1.", ".5", "0.001", "-1", "+1", "1e3", "abc", "1,5", " 1",
-                            "1 ", "1000000.01", "99999999999999999999", "NaN", "inf"}) {
-        EXPECT_FALSE(parse_price_filter(bad)) << bad;
+std::optional<std::int64_t> filter_of(std::string_view text) {
+    std::string error;
+    auto cents = parse_price_filter(text, error);
+    EXPECT_EQ(cents.has_value(), error.empty()) << text;
+    return cents;
+}
+
+TEST(PriceFilter, ReadsDecimalsExactlyLikeBodyPrices) {
+    EXPECT_EQ(filter_of("0"), 0);
+    EXPECT_EQ(filter_of("10"), 1000);
+    EXPECT_EQ(filter_of("10.5"), 1050);
+    EXPECT_EQ(filter_of("19.99"), 1999);
+    EXPECT_EQ(filter_of("0.01"), 1);
+    EXPECT_EQ(filter_of("1000000"), 100'000'000);
+    EXPECT_EQ(filter_of("19.990"), 1999);
+    for (const char* bad : {"",
+                            ".",
+                            "1.",
+                            ".5",
+                            "0.001",
+                            "-1",
+                            "+1",
+                            "abc",
+                            "1,5",
+                            " 1",
+                            "1 ",
+                            "1e3",
+                            "19.99e0",
+                            "-0",
+                            "01",
+                            "1000000.01",
+                            "99999999999999999999",
+                            "NaN",
+                            "inf",
+                            "999.999",
+                            "5000.004",
+                            "123456.789",
+                            "5e-324",
+                            "1e-10"}) {
+        EXPECT_FALSE(filter_of(bad)) << bad;
     }
+}
+
+TEST(PriceFilter, AnEmptyRangeIsNotAnError) {
+    http::FieldErrors errors;
+    const ProductQuery query =
+        parse_product_query(Params{{"min_price", "5"}, {"max_price", "4.99"}}, errors);
+    EXPECT_TRUE(errors.empty());
+    EXPECT_EQ(query.min_price_cents, 500);
+    EXPECT_EQ(query.max_price_cents, 499);
+}
+
+TEST(PriceFilter, NamesTheParameterAndTheReason) {
+    http::FieldErrors errors;
+    parse_product_query(Params{{"min_price", "999.999"}, {"max_price", "10000000"}}, errors);
+    ASSERT_EQ(errors.size(), 2U);
+    EXPECT_EQ(errors[0], (std::pair<std::string, std::string>{
+                             "min_price", "must have at most two decimal places"}));
+    EXPECT_EQ(errors[1],
+              (std::pair<std::string, std::string>{"max_price", "must be at most 1000000.00"}));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include "app.hpp"
 #include "openapi_document.hpp"
@@ -44,6 +46,64 @@ TEST(OpenApi, DocumentsExactlyTheRegisteredRoutes) {
         EXPECT_TRUE(registered.count(operation))
             << "documented but not served: " << operation.first << " " << operation.second;
     }
+}
+
+// Statuses the server can give on any route are listed on every operation, so a client reading
+// one operation sees all of its answers.
+TEST(OpenApi, EveryOperationListsTheAnswersAnyRouteCanGive) {
+    const auto document = boost::json::parse(kOpenApiDocument).as_object();
+    for (const auto& [path, item] : document.at("paths").as_object()) {
+        for (const auto& [method, operation_value] : item.as_object()) {
+            if (method == "parameters") continue;
+            const auto& operation = operation_value.as_object();
+            const auto& responses = operation.at("responses").as_object();
+            const std::string where = std::string(method) + " " + std::string(path);
+            for (const char* status : {"400", "431", "503", "default"}) {
+                EXPECT_TRUE(responses.contains(status)) << where << " lacks " << status;
+            }
+            if (operation.contains("requestBody")) {
+                EXPECT_TRUE(responses.contains("413")) << where;
+                EXPECT_TRUE(responses.contains("415")) << where;
+            }
+            if (operation.contains("security")) {
+                EXPECT_TRUE(responses.contains("401")) << where;
+            }
+        }
+    }
+}
+
+// Every problem response names its status and problem types, so "/problems/<slug>" is part of
+// the contract.
+TEST(OpenApi, ProblemResponsesNameTheirStatusAndType) {
+    const auto document = boost::json::parse(kOpenApiDocument).as_object();
+    std::vector<const boost::json::object*> responses;
+    for (const auto& [name, response] : document.at("components").at("responses").as_object()) {
+        responses.push_back(&response.as_object());
+    }
+    for (const auto& [path, item] : document.at("paths").as_object()) {
+        for (const auto& [method, operation] : item.as_object()) {
+            if (method == "parameters") continue;
+            for (const auto& [status, response] : operation.at("responses").as_object()) {
+                if (!response.as_object().contains("$ref"))
+                    responses.push_back(&response.as_object());
+            }
+        }
+    }
+    int problems = 0;
+    for (const auto* response : responses) {
+        const auto* content = response->if_contains("content");
+        if (content == nullptr || !content->as_object().contains("application/problem+json")) {
+            continue;
+        }
+        ++problems;
+        const auto& schema = content->at("application/problem+json").at("schema").as_object();
+        const auto& constraints = schema.at("allOf").at(1).at("properties").as_object();
+        EXPECT_EQ(constraints.at("status").at("enum").as_array().size(), 1U);
+        for (const auto& type : constraints.at("type").at("enum").as_array()) {
+            EXPECT_TRUE(std::string_view(type.as_string()).starts_with("/problems/"));
+        }
+    }
+    EXPECT_GT(problems, 50);
 }
 
 }  // namespace
