@@ -119,6 +119,39 @@ TEST(ConnectionFlood, AtTheDescriptorLimitItKeepsServingAndDoesNotFloodTheLog) {
     EXPECT_LE(count_occurrences(log, "refusing connections"), 3U);
 }
 
+TEST(ConnectionFlood, OutOfDescriptorsAcceptBacksOffAndLogsOncePerInterval) {
+    // 30 descriptors: about 15 are the process's own, so the refusals of a flood (up to 32 at
+    // once) run accept() out of descriptors, which the cap alone cannot prevent here.
+    Service service({.extra_args = {"--workers=1", "--header-timeout-ms=600000"},
+                     .command_prefix = {"/usr/bin/prlimit", "--nofile=30:30"}});
+    std::vector<std::unique_ptr<RawConnection>> flood;
+    for (int i = 0; i < 300; ++i) flood.push_back(std::make_unique<RawConnection>(service.port()));
+    const auto log_has = [&service](std::string_view text) {
+        return read_file(service.log_path()).find(text) != std::string::npos;
+    };
+    for (int attempt = 0; attempt < 600 && !log_has("accept failed"); ++attempt) {
+        std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_TRUE(log_has("accept failed"));
+    // Hold the flood for a while: the failures go on, the log lines do not.
+    std::this_thread::sleep_for(3s);
+    flood.clear();
+    int status = 0;
+    for (int attempt = 0; attempt < 200 && status != 200; ++attempt) {
+        try {
+            status = HttpClient(service.port()).get("/health").status;
+        } catch (const std::exception&) {
+            status = -1;
+        }
+        if (status != 200) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ(status, 200);
+    service.stop();
+    const std::string log = read_file(service.log_path());
+    EXPECT_LE(count_occurrences(log, "accept failed"), 2U);
+    EXPECT_LT(log.size(), 64U * 1024);
+}
+
 // --- Item 4 / issue 10 item 4: several network threads ----------------------------------
 
 TEST(NetworkThreads, ConcurrentClientsOnFourThreadsAllGetTheirAnswersAndShutdownDrains) {
