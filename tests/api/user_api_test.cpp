@@ -3,10 +3,10 @@
 #include <sodium.h>
 
 #include <boost/json.hpp>
-#include <future>
 #include <thread>
 
 #include "support/api_helpers.hpp"
+#include "support/concurrency.hpp"
 #include "support/database.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
@@ -193,20 +193,18 @@ TEST_F(UserApi, DuplicateEmailInAnyLetterCaseIs409) {
 TEST_F(UserApi, ConcurrentRegistrationsOfOneEmailCreateExactlyOneAccount) {
     for (int round = 0; round < 8; ++round) {
         const std::string email = unique_email("race");
-        std::vector<std::future<int>> attempts;
-        for (int i = 0; i < 8; ++i) {
-            attempts.push_back(std::async(std::launch::async, [&, i] {
-                return client()
+        std::vector<int> statuses(8);
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(8, [&](int i) {
+            statuses[static_cast<std::size_t>(i)] =
+                client()
                     .post("/register", {{"name", "Racer " + std::to_string(i)},
                                         {"email", email},
                                         {"password", "correct-horse-1"}})
                     .status;
-            }));
-        }
+        }));
         int created = 0;
         int conflicts = 0;
-        for (auto& attempt : attempts) {
-            const int status = attempt.get();
+        for (const int status : statuses) {
             created += status == 201 ? 1 : 0;
             conflicts += status == 409 ? 1 : 0;
         }
