@@ -40,7 +40,8 @@ struct App::Components {
           cart(db),
           orders(db),
           ledger(db),
-          cart_service(cart, products),
+          product_lookup(products),
+          cart_service(cart, product_lookup),
           checkout(config, products, cart, orders, ledger) {}
 
     models::UserStore users;
@@ -52,6 +53,7 @@ struct App::Components {
     models::CartStore cart;
     models::OrderStore orders;
     models::ProductStockLedger ledger;
+    services::StoredProductLookup product_lookup;
     services::CartService cart_service;
     services::CheckoutService checkout;
 };
