@@ -12,6 +12,7 @@
 #include "http/server.hpp"
 #include "models/cart_model.hpp"
 #include "models/category_model.hpp"
+#include "models/checkout_claim_model.hpp"
 #include "models/image_model.hpp"
 #include "models/inventory_model.hpp"
 #include "models/order_model.hpp"
@@ -40,9 +41,10 @@ struct App::Components {
           cart(db),
           orders(db),
           ledger(db),
+          checkout_claims(db),
           product_lookup(products),
           cart_service(cart, product_lookup),
-          checkout(config, products, cart, orders, ledger) {}
+          checkout(config, products, cart, orders, ledger, checkout_claims) {}
 
     models::UserStore users;
     models::RevokedTokenStore revoked_tokens;
@@ -53,6 +55,7 @@ struct App::Components {
     models::CartStore cart;
     models::OrderStore orders;
     models::ProductStockLedger ledger;
+    models::CheckoutClaimStore checkout_claims;
     services::StoredProductLookup product_lookup;
     services::CartService cart_service;
     services::CheckoutService checkout;
@@ -145,6 +148,7 @@ void App::ensure_indexes() {
     models::ProductStore::ensure_indexes(db_);
     models::CartStore::ensure_indexes(db_);
     models::OrderStore::ensure_indexes(db_);
+    models::CheckoutClaimStore::ensure_indexes(db_);
 }
 
 void App::run_maintenance_once() {
@@ -158,13 +162,14 @@ void App::run_maintenance_once() {
     }
     const auto report = components_->checkout.recover(db::now_ms());
     if (report.orders_failed + report.orders_cleaned + report.holds_committed +
-            report.cancellations_restocked + report.returns_forgotten >
+            report.cancellations_restocked + report.returns_forgotten + report.claims_settled >
         0) {
         spdlog::info(
             "checkout recovery: {} abandoned checkouts failed, {} failed orders released, {} "
-            "holds committed, {} cancellations restocked, {} return markers dropped",
+            "holds committed, {} cancellations restocked, {} return markers dropped, {} cart "
+            "claims settled",
             report.orders_failed, report.orders_cleaned, report.holds_committed,
-            report.cancellations_restocked, report.returns_forgotten);
+            report.cancellations_restocked, report.returns_forgotten, report.claims_settled);
     }
 }
 

@@ -945,6 +945,43 @@ TEST_F(CartOrderApi, ARefusedCheckoutLeavesItsKeyUsable) {
     EXPECT_EQ(count_by_user("orders", ann.id), 1);
 }
 
+// A double click (or a script) checking out one cart several times at once without an
+// Idempotency-Key buys it once: one order, stock taken once, the cart emptied once; the other
+// requests are told a checkout is in progress (409) or, once it is done, that the cart is empty.
+TEST_F(CartOrderApi, ConcurrentCheckoutsOfOneCartPlaceExactlyOneOrder) {
+    for (const int concurrent : {2, 4, 10}) {
+        for (int round = 0; round < 4; ++round) {
+            SCOPED_TRACE(std::to_string(concurrent) + " at once, round " + std::to_string(round));
+            const Customer ann = new_customer("doubleclick");
+            const std::string product = create_product("BoughtOnce", 3, 50);
+            ASSERT_EQ(add(ann, product, 5).status, 201);
+            std::vector<HttpResponse> responses(static_cast<std::size_t>(concurrent));
+            ASSERT_NO_FATAL_FAILURE(run_concurrently(concurrent, [&](int i) {
+                responses[static_cast<std::size_t>(i)] = place(ann, "{}");
+            }));
+            int placed = 0;
+            for (const auto& response : responses) {
+                if (response.status == 201) {
+                    ++placed;
+                    continue;
+                }
+                EXPECT_TRUE(response.status == 409 || response.status == 422)
+                    << response.status << " " << response.body;
+                EXPECT_EQ(response.header("content-type"), "application/problem+json");
+            }
+            EXPECT_EQ(placed, 1);
+            EXPECT_EQ(count_by_user("orders", ann.id), 1);
+            EXPECT_EQ(stock_of(product), 45);
+            EXPECT_EQ(markers(product, "stock_holds"), 0U);
+            EXPECT_FALSE(cart_line(ann.id, product));
+            EXPECT_FALSE(find_doc("checkout_claims", ann.id))
+                << "the checkout claim was left behind";
+        }
+    }
+    EXPECT_EQ(count_orders_with_status("reserving"), 0);
+    EXPECT_EQ(count_orders_with_status("failed"), 0);
+}
+
 TEST_F(CartOrderApi, ConcurrentRequestsWithOneKeyPlaceOneOrder) {
     for (int round = 0; round < 10; ++round) {
         const Customer ann = new_customer("idemrace");

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <boost/json.hpp>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -238,6 +240,8 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
         const int port = service->port();
         std::atomic<bool> stop{false};
         std::atomic<int> placed{0};
+        std::mutex progress_mutex;
+        std::condition_variable progress;
         std::vector<std::thread> workers;
         for (int i = 0; i < kCustomers; ++i) {
             workers.emplace_back([&, i] {
@@ -253,7 +257,11 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
                                     tokens[i]);
                         auto order = client.post("/order", boost::json::object{}, tokens[i]);
                         if (order.status == 201) {
-                            ++placed;
+                            {
+                                std::lock_guard lock(progress_mutex);
+                                ++placed;
+                            }
+                            progress.notify_all();
                             if (local() % 3 == 0) {
                                 client.put("/order/" +
                                                std::string(order.json().at("_id").as_string()) +
@@ -268,7 +276,15 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
                 }
             });
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 900));
+        // Kill at a random moment once checkouts are under way (on a loaded machine a fixed
+        // delay may end a cycle before any checkout got far).
+        {
+            std::unique_lock lock(progress_mutex);
+            const bool started = progress.wait_for(lock, std::chrono::seconds(60),
+                                                   [&] { return placed.load() > 0; });
+            EXPECT_TRUE(started) << "cycle " << cycle << ": no order was placed in 60 s";
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 900));
         service->kill_now();
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         stop = true;
@@ -287,7 +303,9 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
             const auto marked = db.collection("products")
                                     .count(db::Bson(BCON_NEW("stock_holds.0", "{", "$exists",
                                                              BCON_BOOL(true), "}")));
-            recovered = unfinished == 0 && unrestocked == 0 && marked == 0;
+            // A checkout killed while holding its cart claim leaves it; recovery settles it.
+            const auto claimed = db.collection("checkout_claims").count(db::Bson());
+            recovered = unfinished == 0 && unrestocked == 0 && marked == 0 && claimed == 0;
             if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
         ASSERT_TRUE(recovered) << "cycle " << cycle << ": recovery did not finish; see "
