@@ -241,9 +241,13 @@ struct DbOptions {
     int socket_timeout_ms = 10000;
     int connect_timeout_ms = 2000;
     // Longest wait for a pooled client (waitQueueTimeoutMS) and for a document lock; beyond
-    // it the request is answered 503 + Retry-After instead of queueing without bound.
+    // it the request is answered 503 + Retry-After instead of queueing without bound. Each
+    // worker holds at most one client, so the pool wait only runs out when the service is
+    // saturated; a lock waits behind other writes of one document (a best-selling product at
+    // a sale), each up to a round trip, hence the longer bound (still below the 10 s socket
+    // timeout a single stuck holder could take).
     int pool_wait_timeout_ms = 2000;
-    int lock_wait_timeout_ms = 2000;
+    int lock_wait_timeout_ms = 5000;
 };
 
 // The database handle: a thread-safe client pool plus the per-document write serializer.
