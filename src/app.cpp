@@ -14,6 +14,7 @@
 #include "http/server.hpp"
 #include "models/cart_model.hpp"
 #include "models/category_model.hpp"
+#include "models/checkout_claim_model.hpp"
 #include "models/image_model.hpp"
 #include "models/inventory_model.hpp"
 #include "models/lease_model.hpp"
@@ -61,8 +62,10 @@ struct App::Components {
           cart(db),
           orders(db),
           ledger(db),
-          cart_service(cart, products),
-          checkout(config, products, cart, orders, ledger),
+          checkout_claims(db),
+          product_lookup(products),
+          cart_service(cart, product_lookup),
+          checkout(config, products, cart, orders, ledger, checkout_claims),
           leases(db),
           writer_role([&db] { return models::detect_server_kind(db); }, leases, this_process(),
                       services::LeaseTiming{}, config.read_only) {}
@@ -76,6 +79,8 @@ struct App::Components {
     models::CartStore cart;
     models::OrderStore orders;
     models::ProductStockLedger ledger;
+    models::CheckoutClaimStore checkout_claims;
+    services::StoredProductLookup product_lookup;
     services::CartService cart_service;
     services::CheckoutService checkout;
     models::LeaseStore leases;
@@ -216,6 +221,7 @@ void App::ensure_indexes() {
     models::ProductStore::ensure_indexes(db_);
     models::CartStore::ensure_indexes(db_);
     models::OrderStore::ensure_indexes(db_);
+    models::CheckoutClaimStore::ensure_indexes(db_);
 }
 
 void App::run_maintenance_once() {
@@ -237,13 +243,14 @@ void App::run_maintenance_once() {
     }
     const auto report = components_->checkout.recover(db::now_ms());
     if (report.orders_failed + report.orders_cleaned + report.holds_committed +
-            report.cancellations_restocked + report.returns_forgotten >
+            report.cancellations_restocked + report.returns_forgotten + report.claims_settled >
         0) {
         spdlog::info(
             "checkout recovery: {} abandoned checkouts failed, {} failed orders released, {} "
-            "holds committed, {} cancellations restocked, {} return markers dropped",
+            "holds committed, {} cancellations restocked, {} return markers dropped, {} cart "
+            "claims settled",
             report.orders_failed, report.orders_cleaned, report.holds_committed,
-            report.cancellations_restocked, report.returns_forgotten);
+            report.cancellations_restocked, report.returns_forgotten, report.claims_settled);
     }
 }
 

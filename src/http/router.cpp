@@ -134,6 +134,11 @@ Response Router::run(Request& request, RouteMatch& found) const {
         spdlog::error("request_id={} {} {}: database error ({}): {}", request.request_id,
                       request.method, request.path, unavailable ? "unavailable" : "failed",
                       error.what());
+        if (error.kind() == db::DbErrorKind::kBusy) {
+            // A bounded wait for a document lock or a pooled client ran out: load, not outage.
+            return Response::problem(ApiError::unavailable("the service is busy; retry shortly", 1),
+                                     request.path);
+        }
         return Response::problem(
             unavailable ? ApiError::unavailable("the database is unavailable; retry shortly", 2)
                         : ApiError::internal(),

@@ -64,51 +64,76 @@ CartStore::AddResult CartStore::add(const std::string& user_id, const std::strin
                                     std::int64_t quantity, std::int64_t max_total) {
     const bson_oid_t user = require_oid(user_id);
     const bson_oid_t product = require_oid(product_id);
-    const std::int64_t now = db::now_ms();
-    const db::Bson filter = line_filter(user, product);
-    db::Bson update(BCON_NEW("$inc", "{", "quantity", BCON_INT64(quantity), "}", "$set", "{",
-                             "updated_at", BCON_DATE_TIME(now), "}", "$setOnInsert", "{",
-                             "added_at", BCON_DATE_TIME(now), "}"));
-    db::Bson opts(BCON_NEW("upsert", BCON_BOOL(true)));
-    // FerretDB applies $inc by rewriting the document, so writes to one line are serialized
-    // in-process as well; MongoDB's upsert is atomic on its own.
-    auto guard = db_.lock_document(kCart, user_id + product_id);
+    const std::string lock_key = user_id + product_id;
     AddResult outcome;
-    if (auto existing = find_line(user_id, product_id))
-        outcome.previous_quantity = existing->quantity;
-    if (outcome.previous_quantity + quantity > max_total) return outcome;
-    for (int attempt = 0;; ++attempt) {
-        try {
-            auto result = db_.collection(kCart).update_one(filter, update, &opts);
-            outcome.created = result.upserted_id.has_value() || result.matched == 0;
-            break;
-        } catch (const db::DbError& error) {
-            // Two upserts may both take the insert branch (FERRETDB.md; MongoDB too, without a
-            // retryable-write match): the unique index refuses one, and a retry updates.
-            if (error.kind() != db::DbErrorKind::kDuplicateKey || attempt >= 3) throw;
+    if (quantity <= max_total) {
+        for (int attempt = 0; attempt < 4 && !outcome.line; ++attempt) {
+            const std::int64_t now = db::now_ms();
+            // Only a line that stays within max_total grows: check and write in one step.
+            db::Bson grow_filter(BCON_NEW("user_id", BCON_OID(&user), "product_id",
+                                          BCON_OID(&product), "quantity", "{", "$lte",
+                                          BCON_INT64(max_total - quantity), "}"));
+            db::Bson grow(BCON_NEW("$inc", "{", "quantity", BCON_INT64(quantity), "}", "$set", "{",
+                                   "updated_at", BCON_DATE_TIME(now), "}"));
+            bool grown = false;
+            {
+                auto cart = db_.collection(kCart);
+                auto guard = db_.lock_document(kCart, lock_key);
+                grown = cart.update_one(grow_filter, grow).matched > 0;
+            }
+            if (grown) {
+                outcome.line = find_line(user_id, product_id);
+                if (outcome.line) break;
+                continue;  // removed right after it grew: start again from nothing
+            }
+            // No line within the limit: either there is none (insert it) or it is full. The
+            // unique index decides between two concurrent inserts; a loser tries again.
+            const bson_oid_t id = db::new_oid();
+            try {
+                db_.collection(kCart).insert_one(db::Bson(
+                    BCON_NEW("_id", BCON_OID(&id), "user_id", BCON_OID(&user), "product_id",
+                             BCON_OID(&product), "quantity", BCON_INT64(quantity), "added_at",
+                             BCON_DATE_TIME(now), "updated_at", BCON_DATE_TIME(now))));
+                outcome.created = true;
+                outcome.line = CartLine{db::oid_to_string(id), user_id, product_id, quantity, now};
+            } catch (const db::DbError& error) {
+                if (error.kind() != db::DbErrorKind::kDuplicateKey) throw;
+                auto existing = find_line(user_id, product_id);
+                if (existing && existing->quantity + quantity > max_total) {
+                    outcome.previous_quantity = existing->quantity;
+                    return outcome;
+                }
+            }
         }
+        if (outcome.line) return outcome;
     }
-    outcome.line = find_line(user_id, product_id);
-    if (!outcome.line) throw std::runtime_error("cart: line vanished right after its upsert");
+    if (auto existing = find_line(user_id, product_id)) {
+        outcome.previous_quantity = existing->quantity;
+    }
     return outcome;
 }
 
 std::optional<CartLine> CartStore::set_quantity(const std::string& user_id,
                                                 const std::string& product_id,
                                                 std::int64_t quantity) {
-    auto guard = db_.lock_document(kCart, user_id + product_id);
-    auto result = db_.collection(kCart).update_one(
-        line_filter(require_oid(user_id), require_oid(product_id)),
-        db::Bson(BCON_NEW("$set", "{", "quantity", BCON_INT64(quantity), "updated_at",
-                          BCON_DATE_TIME(db::now_ms()), "}")));
-    if (result.matched == 0) return std::nullopt;
+    const db::Bson filter = line_filter(require_oid(user_id), require_oid(product_id));
+    const db::Bson update(BCON_NEW("$set", "{", "quantity", BCON_INT64(quantity), "updated_at",
+                                   BCON_DATE_TIME(db::now_ms()), "}"));
+    std::int64_t matched = 0;
+    {
+        auto cart = db_.collection(kCart);
+        auto guard = db_.lock_document(kCart, user_id + product_id);
+        matched = cart.update_one(filter, update).matched;
+    }
+    if (matched == 0) return std::nullopt;
     return find_line(user_id, product_id);
 }
 
 bool CartStore::remove(const std::string& user_id, const std::string& product_id) {
+    const db::Bson filter = line_filter(require_oid(user_id), require_oid(product_id));
+    auto cart = db_.collection(kCart);
     auto guard = db_.lock_document(kCart, user_id + product_id);
-    return db_.collection(kCart).delete_one(
-               line_filter(require_oid(user_id), require_oid(product_id))) > 0;
+    return cart.delete_one(filter) > 0;
 }
 
 std::int64_t CartStore::remove_products(const std::string& user_id,

@@ -178,9 +178,11 @@ bool OrderStore::mark_restocked(const std::string& id) {
 bool OrderStore::delete_failed(const std::string& id) {
     auto oid = db::parse_oid(id);
     if (!oid) return false;
+    const db::Bson filter(
+        BCON_NEW("_id", BCON_OID(&*oid), "status", BCON_UTF8(order_status::kFailed)));
+    auto orders = db_.collection(kOrders);
     auto guard = db_.lock_document(kOrders, *oid);
-    return db_.collection(kOrders).delete_one(db::Bson(
-               BCON_NEW("_id", BCON_OID(&*oid), "status", BCON_UTF8(order_status::kFailed)))) > 0;
+    return orders.delete_one(filter) > 0;
 }
 
 std::vector<Order> OrderStore::find_by_status(const std::string& status,

@@ -117,6 +117,16 @@ std::optional<User> UserStore::set_role(std::string_view id, std::string_view ro
     return find_by_id(id);
 }
 
+bool UserStore::set_role_if(std::string_view id, std::string_view from, std::string_view to) {
+    auto oid = db::parse_oid(id);
+    if (!oid) return false;
+    const std::string from_text(from);
+    const std::string to_text(to);
+    return db_.update_if(kUsers, *oid, db::Bson(BCON_NEW("role", BCON_UTF8(from_text.c_str()))),
+                         db::Bson(BCON_NEW("$set", "{", "role", BCON_UTF8(to_text.c_str()),
+                                           "updated_at", BCON_DATE_TIME(db::now_ms()), "}")));
+}
+
 void RevokedTokenStore::revoke(const std::string& token_id, std::int64_t expires_at_ms) {
     try {
         db_.collection(kRevokedTokens)

@@ -61,6 +61,8 @@ class UserStore {
     // The updated user, or std::nullopt when it no longer exists.
     std::optional<User> update_profile(std::string_view id, const ProfileChanges& changes);
     std::optional<User> set_role(std::string_view id, std::string_view role);
+    // from → to, only if the user's role is still `from`. True if applied.
+    bool set_role_if(std::string_view id, std::string_view from, std::string_view to);
 
   private:
     db::Db& db_;

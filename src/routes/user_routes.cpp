@@ -4,6 +4,7 @@
 #include "http/context.hpp"
 #include "models/user_model.hpp"
 #include "routes/routes.hpp"
+#include "services/account_service.hpp"
 #include "services/auth_service.hpp"
 #include "utils/helpers.hpp"
 
@@ -54,22 +55,10 @@ std::optional<std::string> read_password(const boost::json::object& body, std::s
     return password;
 }
 
-ApiError invalid_credentials() {
-    // One answer for an unknown email and a wrong password: no account enumeration.
-    return ApiError(401, "invalid-credentials", "Unauthorized", "invalid email or password", {},
-                    {{"WWW-Authenticate", "Bearer realm=\"flaskcart\""}});
-}
-
-void throw_if_throttled(services::LoginThrottle& throttle, const std::string& key) {
-    if (const int wait = throttle.retry_after(key); wait > 0) {
-        throw ApiError::too_many_requests(wait, "too many failed sign-ins; try again later");
-    }
-}
-
 class UserHandlers {
   public:
     UserHandlers(models::UserStore& users, services::AuthService& auth)
-        : users_(users), auth_(auth) {}
+        : users_(users), auth_(auth), accounts_(users) {}
 
     Response register_user(RequestContext& ctx) {
         const auto body = ctx.json_body();
@@ -103,29 +92,12 @@ class UserHandlers {
         auto email = fields.string("email", true, 1, 254);
         auto password = read_password(body, "password", true, fields);
         fields.finish();
-        const std::string email_key = helpers::to_lower_ascii(*email);
-        const std::string& address_key = ctx.request().remote_address;
-        throw_if_throttled(auth_.email_throttle(), email_key);
-        throw_if_throttled(auth_.address_throttle(), address_key);
-
-        auto user = users_.find_by_email(email_key);
-        bool ok = false;
-        if (user) {
-            ok = auth_.verify_password(user->password_hash, *password);
-        } else {
-            auth_.burn_verification_time(*password);
-        }
-        if (!ok) {
-            auth_.email_throttle().record_failure(email_key);
-            auth_.address_throttle().record_failure(address_key);
-            throw invalid_credentials();
-        }
-        auth_.email_throttle().reset(email_key);
-        auto token = auth_.issue_token(user->id, user->role);
-        return Response::json(200, {{"token", token.token},
+        auto signed_in =
+            auth_.login(helpers::to_lower_ascii(*email), *password, ctx.request().remote_address);
+        return Response::json(200, {{"token", signed_in.token.token},
                                     {"token_type", "Bearer"},
-                                    {"expires_in", token.expires_in},
-                                    {"user", user_json(*user)}});
+                                    {"expires_in", signed_in.token.expires_in},
+                                    {"user", user_json(signed_in.user)}});
     }
 
     Response logout(RequestContext& ctx) {
@@ -202,20 +174,13 @@ class UserHandlers {
             fields.add_error("role", "must be customer or admin");
         }
         fields.finish();
-        if (*role == models::kRoleCustomer) {
-            auto target = users_.find_by_id(ctx.path_param("id"));
-            if (target && target->role == models::kRoleAdmin && users_.count_admins() <= 1) {
-                throw ApiError::conflict("this is the last admin; promote another user first");
-            }
-        }
-        auto user = users_.set_role(ctx.path_param("id"), *role);
-        if (!user) throw ApiError::not_found("user");
-        return Response::json(200, user_json(*user));
+        return Response::json(200, user_json(accounts_.change_role(ctx.path_param("id"), *role)));
     }
 
   private:
     models::UserStore& users_;
     services::AuthService& auth_;
+    services::AccountService accounts_;
 };
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "models/user_model.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
 
@@ -10,50 +9,35 @@ namespace flaskcart::services {
 
 using http::ApiError;
 
-// --- LoginThrottle ----------------------------------------------------------------------------
+namespace {
 
-LoginThrottle::LoginThrottle(int max_failures, std::chrono::seconds window)
-    : max_failures_(max_failures), window_(window) {}
+// Admits one guess under `throttle` for its lifetime; if the guess is never judged (an error
+// before or during the check) it counts neither way.
+class ThrottledAttempt {
+  public:
+    ThrottledAttempt(LoginThrottle& throttle, const std::string& key)
+        : throttle_(throttle), key_(key) {
+        if (const int wait = throttle_.begin_attempt(key_); wait > 0) {
+            throw ApiError::too_many_requests(wait, "too many failed sign-ins; try again later");
+        }
+    }
+    ~ThrottledAttempt() {
+        if (!finished_) throttle_.finish_attempt(key_, LoginThrottle::Outcome::kNeutral);
+    }
+    ThrottledAttempt(const ThrottledAttempt&) = delete;
+    ThrottledAttempt& operator=(const ThrottledAttempt&) = delete;
+    void finish(LoginThrottle::Outcome outcome) {
+        finished_ = true;
+        throttle_.finish_attempt(key_, outcome);
+    }
 
-int LoginThrottle::retry_after(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return 0;
-    const auto now = std::chrono::steady_clock::now();
-    if (it->second.locked_until > now) {
-        return static_cast<int>(
-                   std::chrono::duration_cast<std::chrono::seconds>(it->second.locked_until - now)
-                       .count()) +
-               1;
-    }
-    return 0;
-}
+  private:
+    LoginThrottle& throttle_;
+    std::string key_;
+    bool finished_ = false;
+};
 
-void LoginThrottle::record_failure(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    const auto now = std::chrono::steady_clock::now();
-    // Bounded memory under a spray of distinct keys: forget entries whose window has passed.
-    if (entries_.size() > 100'000) {
-        std::erase_if(entries_, [&](const auto& item) {
-            return item.second.window_start + window_ < now && item.second.locked_until < now;
-        });
-    }
-    Entry& entry = entries_[key];
-    if (entry.window_start + window_ < now) {
-        entry.failures = 0;
-        entry.window_start = now;
-    }
-    if (++entry.failures >= max_failures_) {
-        entry.locked_until = now + window_;
-        entry.failures = 0;
-        entry.window_start = now;
-    }
-}
-
-void LoginThrottle::reset(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    entries_.erase(key);
-}
+}  // namespace
 
 // --- AuthService ------------------------------------------------------------------------------
 
@@ -122,6 +106,31 @@ IssuedToken AuthService::issue_token(const std::string& user_id, const std::stri
     claims.issued_at = now;
     claims.expires_at = now + config_.token_ttl_seconds;
     return {crypto::sign_jwt_hs256(claims, secret_), config_.token_ttl_seconds};
+}
+
+LoginResult AuthService::login(const std::string& email, const std::string& password,
+                               const std::string& client_address) {
+    ThrottledAttempt by_email(email_throttle_, email);
+    ThrottledAttempt by_address(address_throttle_, client_address);
+    auto user = users_.find_by_email(email);
+    bool ok = false;
+    if (user) {
+        ok = verify_password(user->password_hash, password);
+    } else {
+        burn_verification_time(password);
+    }
+    if (!ok) {
+        by_email.finish(LoginThrottle::Outcome::kFailed);
+        by_address.finish(LoginThrottle::Outcome::kFailed);
+        // One answer for an unknown email and a wrong password: no account enumeration.
+        throw ApiError(401, "invalid-credentials", "Unauthorized", "invalid email or password", {},
+                       {{"WWW-Authenticate", "Bearer realm=\"flaskcart\""}});
+    }
+    by_email.finish(LoginThrottle::Outcome::kSucceeded);
+    // A success does not forgive the address the guesses it made at other accounts.
+    by_address.finish(LoginThrottle::Outcome::kNeutral);
+    IssuedToken token = issue_token(user->id, user->role);
+    return {std::move(*user), std::move(token)};
 }
 
 http::Principal AuthService::verify_token(const std::string& token) {

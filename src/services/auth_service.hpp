@@ -13,13 +13,9 @@
 
 #include "config.hpp"
 #include "http/context.hpp"
+#include "models/user_model.hpp"
+#include "services/login_throttle.hpp"
 #include "utils/fair_semaphore.hpp"
-
-namespace flaskcart::models {
-class UserStore;
-class RevokedTokenStore;
-struct User;
-}  // namespace flaskcart::models
 
 namespace flaskcart::services {
 
@@ -28,25 +24,9 @@ struct IssuedToken {
     std::int64_t expires_in = 0;
 };
 
-// Counts failed logins per key in a sliding window. Per instance (documented in the README).
-class LoginThrottle {
-  public:
-    LoginThrottle(int max_failures, std::chrono::seconds window);
-    // Seconds until `key` may try again, or 0 when it may try now.
-    int retry_after(const std::string& key);
-    void record_failure(const std::string& key);
-    void reset(const std::string& key);
-
-  private:
-    struct Entry {
-        int failures = 0;
-        std::chrono::steady_clock::time_point window_start;
-        std::chrono::steady_clock::time_point locked_until;
-    };
-    int max_failures_;
-    std::chrono::seconds window_;
-    std::mutex mutex_;
-    std::map<std::string, Entry> entries_;
+struct LoginResult {
+    models::User user;
+    IssuedToken token;
 };
 
 class AuthService {
@@ -62,6 +42,13 @@ class AuthService {
     void burn_verification_time(const std::string& password);
 
     IssuedToken issue_token(const std::string& user_id, const std::string& role);
+
+    // Checks a password sign-in under the failed-login limits of the (normalized) email and
+    // of the client's address: each guess is counted before it is checked (LoginThrottle), so
+    // concurrent guesses cannot pass the limits. Throws http::ApiError 429 (Retry-After)
+    // when a limit is reached, 401 for an unknown email or a wrong password (one answer).
+    LoginResult login(const std::string& email, const std::string& password,
+                      const std::string& client_address);
 
     // The caller from `Authorization: Bearer`, or 401 (WWW-Authenticate: Bearer). Refuses
     // revoked tokens and tokens of deleted users. Sets ctx.principal.

@@ -4,7 +4,6 @@
 #include <map>
 
 #include "http/problem.hpp"
-#include "models/product_model.hpp"
 
 namespace flaskcart::services {
 

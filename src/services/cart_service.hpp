@@ -3,14 +3,13 @@
 // a reservation (checkout reserves); these checks tell the customer early.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "models/cart_model.hpp"
-
-namespace flaskcart::models {
-class ProductStore;
-}
+#include "models/product_model.hpp"
 
 namespace flaskcart::services {
 
@@ -32,9 +31,34 @@ struct CartView {
     std::int64_t total_cents = 0;  // current prices of the lines whose product exists
 };
 
+// The product reads the cart's rules need; the seam CartService's unit tests fake.
+class ProductLookup {
+  public:
+    virtual ~ProductLookup() = default;
+    virtual std::optional<models::Product> find_by_id(std::string_view id) = 0;
+    // The products that exist among `ids`, in no particular order.
+    virtual std::vector<models::Product> find_by_ids(const std::vector<std::string>& ids) = 0;
+};
+
+// ProductLookup over the `products` collection.
+class StoredProductLookup final : public ProductLookup {
+  public:
+    explicit StoredProductLookup(models::ProductStore& products) : products_(products) {}
+    std::optional<models::Product> find_by_id(std::string_view id) override {
+        return products_.find_by_id(id);
+    }
+    std::vector<models::Product> find_by_ids(const std::vector<std::string>& ids) override {
+        return products_.find_by_ids(ids);
+    }
+
+  private:
+    models::ProductStore& products_;
+};
+
+// Thread-safe when its stores are.
 class CartService {
   public:
-    CartService(models::CartStore& cart, models::ProductStore& products)
+    CartService(models::CartLineStore& cart, ProductLookup& products)
         : cart_(cart), products_(products) {}
 
     // Throws http::ApiError: 404 unknown product, 409 more than the stock, 422 a line above
@@ -49,8 +73,8 @@ class CartService {
     CartView view(const std::string& user_id);
 
   private:
-    models::CartStore& cart_;
-    models::ProductStore& products_;
+    models::CartLineStore& cart_;
+    ProductLookup& products_;
 };
 
 }  // namespace flaskcart::services

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <utility>
 
 #include "models/cart_model.hpp"
 #include "models/product_model.hpp"
@@ -34,10 +35,92 @@ std::optional<ReservationFailure> reserve_all(models::StockLedger& ledger,
     return std::nullopt;
 }
 
+// Holds the user's checkout claim and releases it when destroyed, except while a step whose
+// outcome is unknown is under way: an error there leaves the claim for settle() to finish.
+class CheckoutService::ClaimGuard {
+  public:
+    ClaimGuard(models::CheckoutClaimStore& claims, std::string user_id, std::string token)
+        : claims_(&claims), user_id_(std::move(user_id)), token_(std::move(token)) {}
+    ClaimGuard(ClaimGuard&& other) noexcept
+        : claims_(std::exchange(other.claims_, nullptr)),
+          user_id_(std::move(other.user_id_)),
+          token_(std::move(other.token_)),
+          keep_(other.keep_) {}
+    ClaimGuard& operator=(ClaimGuard&&) = delete;
+    ClaimGuard(const ClaimGuard&) = delete;
+    ClaimGuard& operator=(const ClaimGuard&) = delete;
+    ~ClaimGuard() {
+        if (claims_ == nullptr || keep_) return;
+        try {
+            claims_->release_own(user_id_, token_);
+        } catch (const std::exception& error) {
+            // The claim expires: recovery settles it after --checkout-recovery-after.
+            spdlog::warn("could not release the checkout claim of user {}: {}", user_id_,
+                         error.what());
+        }
+    }
+    const std::string& token() const noexcept { return token_; }
+    void keep_if_interrupted(bool keep) noexcept { keep_ = keep; }
+
+  private:
+    models::CheckoutClaimStore* claims_;
+    std::string user_id_;
+    std::string token_;
+    bool keep_ = false;
+};
+
 CheckoutService::CheckoutService(const Config& config, models::ProductStore& products,
                                  models::CartStore& cart, models::OrderStore& orders,
-                                 models::StockLedger& ledger)
-    : config_(config), products_(products), cart_(cart), orders_(orders), ledger_(ledger) {}
+                                 models::StockLedger& ledger, models::CheckoutClaimStore& claims)
+    : config_(config),
+      products_(products),
+      cart_(cart),
+      orders_(orders),
+      ledger_(ledger),
+      claims_(claims) {}
+
+CheckoutService::ClaimGuard CheckoutService::claim_cart(const std::string& user_id) {
+    const std::int64_t recovery_after_ms =
+        std::int64_t{config_.checkout_recovery_after_seconds} * 1000;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        std::string token = crypto::random_hex(16);
+        const std::int64_t now = db::now_ms();
+        if (claims_.try_claim(user_id, token, now)) {
+            return ClaimGuard(claims_, user_id, std::move(token));
+        }
+        auto held = claims_.find(user_id);
+        if (!held) continue;  // released between the insert and the read
+        if (held->claimed_at_ms >= now - recovery_after_ms) break;
+        // Left by a checkout that crashed or stalled: finish or undo it, then claim again.
+        spdlog::warn("taking over the checkout claim of user {} taken at {}", user_id,
+                     held->claimed_at_ms);
+        settle(*held);
+    }
+    throw ApiError(409, "conflict", "Conflict",
+                   "a checkout of this cart is already in progress; retry when it has finished",
+                   {{"cart", "is being checked out by another request"}}, {{"Retry-After", "1"}});
+}
+
+bool CheckoutService::settle(const models::CheckoutClaim& claim) {
+    if (claim.order_id) {
+        auto order = orders_.find_by_id(*claim.order_id);
+        if (order && order->status == os::kReserving) {
+            // Before step 3: fail it, so that a checkout still running cannot place it.
+            orders_.transition(order->id, os::kReserving, os::kFailed);
+            order = orders_.find_by_id(*claim.order_id);
+        }
+        if (order && order->status == os::kFailed) {
+            release_all(*order);
+            orders_.delete_failed(order->id);
+        } else if (order && is_settled(order->status)) {
+            // Placed: step 5 may not have run.
+            std::vector<std::string> product_ids;
+            for (const auto& line : order->lines) product_ids.push_back(line.product_id);
+            cart_.remove_products(claim.user_id, product_ids);
+        }
+    }
+    return claims_.release(claim);
+}
 
 std::optional<PlaceOrderResult> CheckoutService::replay(const models::Order& existing,
                                                         const std::string& fingerprint) {
@@ -59,11 +142,16 @@ std::optional<PlaceOrderResult> CheckoutService::replay(const models::Order& exi
 }
 
 PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) {
-    if (request.idempotency_key) {
-        if (auto existing = orders_.find_by_key(request.user_id, *request.idempotency_key)) {
-            if (auto replayed = replay(*existing, request.fingerprint)) return *replayed;
-        }
-    }
+    const auto find_replay = [&]() -> std::optional<PlaceOrderResult> {
+        if (!request.idempotency_key) return std::nullopt;
+        auto existing = orders_.find_by_key(request.user_id, *request.idempotency_key);
+        if (!existing) return std::nullopt;
+        return replay(*existing, request.fingerprint);
+    };
+    if (auto replayed = find_replay()) return *replayed;
+    ClaimGuard claim = claim_cart(request.user_id);
+    // A request under the same key may have finished while this one waited for the claim.
+    if (auto replayed = find_replay()) return *replayed;
 
     const auto cart_lines = cart_.lines_for(request.user_id);
     if (cart_lines.empty()) {
@@ -109,6 +197,23 @@ PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) 
         if (auto replayed = replay(*existing, request.fingerprint)) return *replayed;
         throw ApiError::conflict("a request with this Idempotency-Key is still being processed");
     }
+    const auto abandon = [&] {  // nothing is reserved yet
+        orders_.transition(order.id, os::kReserving, os::kFailed);
+        orders_.delete_failed(order.id);
+    };
+    bool attached = false;
+    try {
+        attached = claims_.attach_order(request.user_id, claim.token(), order.id);
+    } catch (const std::exception&) {
+        abandon();
+        throw;
+    }
+    if (!attached) {
+        // The claim was settled and taken over while this checkout stalled.
+        spdlog::warn("checkout of order {} lost its cart claim; undoing it", order.id);
+        abandon();
+        throw ApiError::unavailable("checkout took too long; retry", 1);
+    }
 
     if (auto failure = reserve_all(ledger_, order.id, order.lines)) {
         const auto& line = order.lines[failure->line_index];
@@ -125,8 +230,13 @@ PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) 
               "only " + std::to_string(product ? product->stock : 0) + " available"}});
     }
 
+    // From the point of no return until the cart is cleared, an error of unknown outcome
+    // leaves the claim to recovery, which finishes the cart; releasing it could let the
+    // uncleared cart be bought again.
+    claim.keep_if_interrupted(true);
     if (!orders_.transition(order.id, os::kReserving, os::kPending)) {
         // Recovery judged this checkout abandoned and failed it: undo our holds.
+        claim.keep_if_interrupted(false);
         spdlog::warn("checkout of order {} overtaken by recovery; releasing its holds", order.id);
         release_all(order);
         orders_.delete_failed(order.id);
@@ -134,6 +244,7 @@ PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) 
     }
     for (const auto& line : order.lines) ledger_.commit_hold(line.product_id, order.id);
     cart_.remove_products(request.user_id, product_ids);
+    claim.keep_if_interrupted(false);
 
     auto placed = orders_.find_by_id(order.id);
     if (!placed) throw std::runtime_error("order vanished right after it was placed");
@@ -192,6 +303,9 @@ RecoveryReport CheckoutService::recover(std::int64_t now_ms) {
     for (const auto& order : orders_.find_by_status(os::kFailed, 0, kSweepBatch)) {
         release_all(order);
         if (orders_.delete_failed(order.id)) ++report.orders_cleaned;
+    }
+    for (const auto& claim : claims_.find_stale(cutoff, kSweepBatch)) {
+        if (settle(claim)) ++report.claims_settled;
     }
     // Only cancellations whose own restock should long be over: a live cancel restocks itself.
     for (const auto& order : orders_.find_unrestocked_cancellations(cutoff, kSweepBatch)) {

@@ -342,17 +342,36 @@ void Collection::create_indexes(const std::vector<IndexSpec>& indexes) {
 
 // --- DocumentLocks, Db ------------------------------------------------------------------------
 
-std::unique_lock<std::mutex> DocumentLocks::lock(std::string_view collection,
-                                                 const bson_oid_t& id) {
+DocumentLocks::Guard DocumentLocks::lock(std::string_view collection, const bson_oid_t& id) {
     return lock(collection,
                 std::string_view(reinterpret_cast<const char*>(id.bytes), sizeof id.bytes));
 }
 
-std::unique_lock<std::mutex> DocumentLocks::lock(std::string_view collection,
-                                                 std::string_view key) {
-    const std::size_t hash =
-        std::hash<std::string_view>{}(collection)*31U + std::hash<std::string_view>{}(key);
-    return std::unique_lock<std::mutex>(stripes_[hash % stripes_.size()]);
+DocumentLocks::Guard DocumentLocks::lock(std::string_view collection, std::string_view key) {
+    std::string name;
+    name.reserve(collection.size() + 1 + key.size());
+    name.append(collection).append(1, '\0').append(key);
+    std::unique_lock lock(mutex_);
+    auto& entry = *entries_.try_emplace(std::move(name)).first;
+    ++entry.second.users;
+    if (!entry.second.released.wait_for(lock, max_wait_, [&] { return !entry.second.held; })) {
+        if (--entry.second.users == 0) entries_.erase(entry.first);
+        throw DbError(DbErrorKind::kBusy, 0, 0,
+                      "waited " + std::to_string(max_wait_.count()) + " ms for a lock on a " +
+                          std::string(collection) + " document");
+    }
+    entry.second.held = true;
+    return Guard(*this, entry);
+}
+
+void DocumentLocks::release(Entries::value_type& entry) noexcept {
+    std::lock_guard lock(mutex_);
+    entry.second.held = false;
+    if (--entry.second.users == 0) {
+        entries_.erase(entry.first);
+    } else {
+        entry.second.released.notify_one();
+    }
 }
 
 namespace {
@@ -392,7 +411,8 @@ DriverLifetime::~DriverLifetime() {
     mongoc_cleanup();
 }
 
-Db::Db(const DbOptions& options) : database_(options.database) {
+Db::Db(const DbOptions& options)
+    : database_(options.database), locks_(std::chrono::milliseconds(options.lock_wait_timeout_ms)) {
     bson_error_t error;
     uri_.reset(mongoc_uri_new_with_error(options.uri.c_str(), &error));
     if (!uri_) throw std::invalid_argument(std::string("invalid MongoDB URI: ") + error.message);
@@ -406,6 +426,8 @@ Db::Db(const DbOptions& options) : database_(options.database) {
     set_default(MONGOC_URI_SERVERSELECTIONTIMEOUTMS, options.server_selection_timeout_ms);
     set_default(MONGOC_URI_SOCKETTIMEOUTMS, options.socket_timeout_ms);
     set_default(MONGOC_URI_CONNECTTIMEOUTMS, options.connect_timeout_ms);
+    // Without it mongoc_client_pool_pop() blocks for as long as the pool stays exhausted.
+    set_default(MONGOC_URI_WAITQUEUETIMEOUTMS, options.pool_wait_timeout_ms);
     pool_.reset(mongoc_client_pool_new(uri_.get()));
     if (!pool_) throw std::invalid_argument("cannot create a MongoDB client pool from the URI");
     mongoc_client_pool_set_error_api(pool_.get(), MONGOC_ERROR_API_VERSION_2);
@@ -414,7 +436,13 @@ Db::Db(const DbOptions& options) : database_(options.database) {
 }
 
 mongoc_client_t* Db::pop_client() {
-    return mongoc_client_pool_pop(pool_.get());
+    // With waitQueueTimeoutMS set, the driver returns NULL once the wait has run out.
+    mongoc_client_t* client = mongoc_client_pool_pop(pool_.get());
+    if (client == nullptr) {
+        throw DbError(DbErrorKind::kBusy, 0, 0,
+                      "no database client became free in the pool within the wait limit");
+    }
+    return client;
 }
 void Db::push_client(mongoc_client_t* client) noexcept {
     mongoc_client_pool_push(pool_.get(), client);
@@ -425,7 +453,13 @@ Collection Db::collection(const std::string& name) {
 }
 
 bool Db::ping() {
-    mongoc_client_t* client = pop_client();
+    mongoc_client_t* client = nullptr;
+    try {
+        client = pop_client();
+    } catch (const DbError& error) {
+        spdlog::debug("database ping skipped: {}", error.what());
+        return false;
+    }
     Bson command(BCON_NEW("ping", BCON_INT32(1)));
     ScopedReply reply;
     bson_error_t error;
@@ -463,18 +497,20 @@ bool Db::update_if(const std::string& collection, const bson_oid_t& id, const Bs
     Bson filter;
     BSON_APPEND_OID(filter.get(), "_id", &id);
     bson_concat(filter.get(), condition.get());
+    Collection target = this->collection(collection);
     auto guard = locks_.lock(collection, id);
     check_write_fence();  // after the wait for the lock, right before the write
-    return this->collection(collection).update_one(filter, update).matched > 0;
+    return target.update_one(filter, update).matched > 0;
 }
 
 UpdateResult Db::update_by_id(const std::string& collection, const bson_oid_t& id,
                               const Bson& update) {
     Bson filter;
     BSON_APPEND_OID(filter.get(), "_id", &id);
+    Collection target = this->collection(collection);
     auto guard = locks_.lock(collection, id);
     check_write_fence();  // after the wait for the lock, right before the write
-    return this->collection(collection).update_one(filter, update);
+    return target.update_one(filter, update);
 }
 
 }  // namespace flaskcart::db

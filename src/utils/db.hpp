@@ -5,8 +5,8 @@
 #include <bson/bson.h>
 #include <mongoc/mongoc.h>
 
-#include <array>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace flaskcart::db {
@@ -34,7 +36,9 @@ using CursorPtr = std::unique_ptr<mongoc_cursor_t, CDeleter<&mongoc_cursor_destr
 using DatabasePtr = std::unique_ptr<mongoc_database_t, CDeleter<&mongoc_database_destroy>>;
 
 // What a driver failure means to the service; classified once, in classify_error().
-enum class DbErrorKind { kDuplicateKey, kUnavailable, kTimeout, kBadQuery, kOther };
+// kBusy is never a driver error: this process gave up waiting for one of its own resources
+// (a document lock or a pooled client), so the database itself may be healthy.
+enum class DbErrorKind { kDuplicateKey, kUnavailable, kTimeout, kBadQuery, kOther, kBusy };
 
 // Thrown by every wrapper below. `what()` holds the driver's message: log it, never send it.
 class DbError : public std::runtime_error {
@@ -43,7 +47,8 @@ class DbError : public std::runtime_error {
     DbErrorKind kind() const noexcept { return kind_; }
     std::uint32_t code() const noexcept { return code_; }
     bool is_unavailable() const noexcept {
-        return kind_ == DbErrorKind::kUnavailable || kind_ == DbErrorKind::kTimeout;
+        return kind_ == DbErrorKind::kUnavailable || kind_ == DbErrorKind::kTimeout ||
+               kind_ == DbErrorKind::kBusy;
     }
 
   private:
@@ -164,18 +169,59 @@ class Collection {
     std::string name_;
 };
 
-// Striped in-process locks keyed by (collection, _id). FerretDB v1 does not make a
-// single-document update atomic (it reads, applies operators in Go, then overwrites by _id:
-// upstream #3040, #2168), so every write to one document is serialized here as well. On real
-// MongoDB the conditional update is atomic on its own, so many instances stay correct there.
+// In-process write locks, one per document, keyed by the exact (collection, key): unrelated
+// documents never share a lock. FerretDB v1 does not make a single-document update atomic (it
+// reads, applies operators in Go, then overwrites by _id: upstream #3040, #2168), so every
+// write to one document is serialized here as well. On real MongoDB the conditional update is
+// atomic on its own, so many instances stay correct there.
+//
+// A lock is held only around the one write that needs it (the pooled client is taken before
+// it), and a wait is bounded: past `max_wait` lock() throws DbError(kBusy), which the router
+// answers with 503 + Retry-After. Entries exist only while a document is locked or waited for.
+// Thread-safe.
 class DocumentLocks {
   public:
-    std::unique_lock<std::mutex> lock(std::string_view collection, const bson_oid_t& id);
+    explicit DocumentLocks(std::chrono::milliseconds max_wait) : max_wait_(max_wait) {}
+    DocumentLocks(const DocumentLocks&) = delete;
+    DocumentLocks& operator=(const DocumentLocks&) = delete;
+
+    struct Entry {
+        bool held = false;
+        int users = 0;  // the holder and the waiters
+        std::condition_variable released;
+    };
+    using Entries = std::unordered_map<std::string, Entry>;
+
+    // Holds one document's lock; releases it when destroyed. Move-only.
+    class [[nodiscard]] Guard {
+      public:
+        Guard(DocumentLocks& owner, Entries::value_type& entry) noexcept
+            : owner_(&owner), entry_(&entry) {}
+        Guard(Guard&& other) noexcept
+            : owner_(other.owner_), entry_(std::exchange(other.entry_, nullptr)) {}
+        Guard& operator=(Guard&&) = delete;
+        Guard(const Guard&) = delete;
+        Guard& operator=(const Guard&) = delete;
+        ~Guard() {
+            if (entry_ != nullptr) owner_->release(*entry_);
+        }
+
+      private:
+        DocumentLocks* owner_;
+        Entries::value_type* entry_;
+    };
+
+    // Throws DbError(kBusy) when the lock is not free within max_wait.
+    Guard lock(std::string_view collection, const bson_oid_t& id);
     // For a document known by a unique key before it has an _id (an upsert's target).
-    std::unique_lock<std::mutex> lock(std::string_view collection, std::string_view key);
+    Guard lock(std::string_view collection, std::string_view key);
 
   private:
-    std::array<std::mutex, 512> stripes_;
+    void release(Entries::value_type& entry) noexcept;
+
+    std::chrono::milliseconds max_wait_;
+    std::mutex mutex_;  // guards entries_; never held across a database call
+    Entries entries_;
 };
 
 // Owns the driver for the process lifetime (mongoc_init/mongoc_cleanup): create it first,
@@ -195,6 +241,14 @@ struct DbOptions {
     int server_selection_timeout_ms = 2000;
     int socket_timeout_ms = 10000;
     int connect_timeout_ms = 2000;
+    // Longest wait for a pooled client (waitQueueTimeoutMS) and for a document lock; beyond
+    // it the request is answered 503 + Retry-After instead of queueing without bound. Each
+    // worker holds at most one client, so the pool wait only runs out when the service is
+    // saturated; a lock waits behind other writes of one document (a best-selling product at
+    // a sale), each up to a round trip, hence the longer bound (still below the 10 s socket
+    // timeout a single stuck holder could take).
+    int pool_wait_timeout_ms = 2000;
+    int lock_wait_timeout_ms = 5000;
 };
 
 // The database handle: a thread-safe client pool plus the per-document write serializer.
@@ -228,18 +282,22 @@ class Db {
                               const Bson& update);
 
     // Serializes in-process writes to the document `collection`/`key` (see DocumentLocks);
-    // for upserts, whose _id is not known in advance.
-    std::unique_lock<std::mutex> lock_document(std::string_view collection, std::string_view key) {
+    // for upserts, whose _id is not known in advance. Take the Collection first, then the
+    // lock, and hold it only around the write. Throws DbError(kBusy) after a bounded wait, and
+    // whatever check_write_fence() throws when this instance may not write now.
+    DocumentLocks::Guard lock_document(std::string_view collection, std::string_view key) {
         auto guard = locks_.lock(collection, key);
         check_write_fence();
         return guard;
     }
-    std::unique_lock<std::mutex> lock_document(std::string_view collection, const bson_oid_t& id) {
+    DocumentLocks::Guard lock_document(std::string_view collection, const bson_oid_t& id) {
         auto guard = locks_.lock(collection, id);
         check_write_fence();
         return guard;
     }
 
+    // A client from the pool, never null: throws DbError(kBusy) when none is free within
+    // pool_wait_timeout_ms.
     mongoc_client_t* pop_client();
     void push_client(mongoc_client_t* client) noexcept;
 

@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <future>
 #include <memory>
 #include <set>
 #include <thread>
 
 #include "support/api_helpers.hpp"
+#include "support/concurrency.hpp"
 #include "support/database.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
@@ -304,14 +304,11 @@ TEST_F(CartOrderApi, ConcurrentAddsNeverPassTheLineMaximum) {
     for (int round = 0; round < 3; ++round) {
         const Customer ann = new_customer("addcap");
         const std::string product = create_product("Capped", 0.5, 5000);
-        std::vector<std::future<HttpResponse>> results;
-        for (int i = 0; i < 4; ++i) {
-            results.push_back(std::async(
-                std::launch::async, [this, &ann, &product] { return add(ann, product, 400); }));
-        }
+        std::vector<HttpResponse> responses(4);
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(
+            4, [&](int i) { responses[static_cast<std::size_t>(i)] = add(ann, product, 400); }));
         std::int64_t accepted = 0;
-        for (auto& result : results) {
-            const HttpResponse response = result.get();
+        for (const auto& response : responses) {
             if (response.status == 200 || response.status == 201) accepted += 400;
             EXPECT_TRUE(response.status == 200 || response.status == 201 || response.status == 422)
                 << response.body;
@@ -328,14 +325,11 @@ TEST_F(CartOrderApi, ConcurrentAddsNeverPassTheStock) {
     for (int round = 0; round < 3; ++round) {
         const Customer ann = new_customer("addstock");
         const std::string product = create_product("Few", 0.5, 5);
-        std::vector<std::future<HttpResponse>> results;
-        for (int i = 0; i < 4; ++i) {
-            results.push_back(std::async(std::launch::async,
-                                         [this, &ann, &product] { return add(ann, product, 2); }));
-        }
+        std::vector<HttpResponse> responses(4);
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(
+            4, [&](int i) { responses[static_cast<std::size_t>(i)] = add(ann, product, 2); }));
         std::int64_t accepted = 0;
-        for (auto& result : results) {
-            const HttpResponse response = result.get();
+        for (const auto& response : responses) {
             if (response.status == 200 || response.status == 201) accepted += 2;
             EXPECT_TRUE(response.status == 200 || response.status == 201 || response.status == 409)
                 << response.body;
@@ -803,15 +797,13 @@ TEST_F(CartOrderApi, ConcurrentCheckoutsNeverOversell) {
             buyers.push_back(new_customer("race"));
             ASSERT_EQ(add(buyers.back(), product, 1).status, 201);
         }
-        std::vector<std::future<HttpResponse>> results;
-        for (const auto& buyer : buyers) {
-            results.push_back(
-                std::async(std::launch::async, [this, &buyer] { return place(buyer); }));
-        }
+        std::vector<HttpResponse> responses(buyers.size());
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(kBuyers, [&](int i) {
+            responses[static_cast<std::size_t>(i)] = place(buyers[static_cast<std::size_t>(i)]);
+        }));
         int placed = 0;
         int refused = 0;
-        for (auto& result : results) {
-            const HttpResponse response = result.get();
+        for (const auto& response : responses) {
             if (response.status == 201) ++placed;
             if (response.status == 409) ++refused;
             EXPECT_TRUE(response.status == 201 || response.status == 409) << response.body;
@@ -954,20 +946,54 @@ TEST_F(CartOrderApi, ARefusedCheckoutLeavesItsKeyUsable) {
     EXPECT_EQ(count_by_user("orders", ann.id), 1);
 }
 
+// A double click (or a script) checking out one cart several times at once without an
+// Idempotency-Key buys it once: one order, stock taken once, the cart emptied once; the other
+// requests are told a checkout is in progress (409) or, once it is done, that the cart is empty.
+TEST_F(CartOrderApi, ConcurrentCheckoutsOfOneCartPlaceExactlyOneOrder) {
+    for (const int concurrent : {2, 4, 10}) {
+        for (int round = 0; round < 4; ++round) {
+            SCOPED_TRACE(std::to_string(concurrent) + " at once, round " + std::to_string(round));
+            const Customer ann = new_customer("doubleclick");
+            const std::string product = create_product("BoughtOnce", 3, 50);
+            ASSERT_EQ(add(ann, product, 5).status, 201);
+            std::vector<HttpResponse> responses(static_cast<std::size_t>(concurrent));
+            ASSERT_NO_FATAL_FAILURE(run_concurrently(concurrent, [&](int i) {
+                responses[static_cast<std::size_t>(i)] = place(ann, "{}");
+            }));
+            int placed = 0;
+            for (const auto& response : responses) {
+                if (response.status == 201) {
+                    ++placed;
+                    continue;
+                }
+                EXPECT_TRUE(response.status == 409 || response.status == 422)
+                    << response.status << " " << response.body;
+                EXPECT_EQ(response.header("content-type"), "application/problem+json");
+            }
+            EXPECT_EQ(placed, 1);
+            EXPECT_EQ(count_by_user("orders", ann.id), 1);
+            EXPECT_EQ(stock_of(product), 45);
+            EXPECT_EQ(markers(product, "stock_holds"), 0U);
+            EXPECT_FALSE(cart_line(ann.id, product));
+            EXPECT_FALSE(find_doc("checkout_claims", ann.id))
+                << "the checkout claim was left behind";
+        }
+    }
+    EXPECT_EQ(count_orders_with_status("reserving"), 0);
+    EXPECT_EQ(count_orders_with_status("failed"), 0);
+}
+
 TEST_F(CartOrderApi, ConcurrentRequestsWithOneKeyPlaceOneOrder) {
     for (int round = 0; round < 10; ++round) {
         const Customer ann = new_customer("idemrace");
         const std::string product = create_product("OneOfMany", 1, 100);
         ASSERT_EQ(add(ann, product, 2).status, 201);
         const Headers key{{"Idempotency-Key", "race-" + crypto::random_hex(8)}};
-        std::vector<std::future<HttpResponse>> results;
-        for (int i = 0; i < 6; ++i) {
-            results.push_back(std::async(std::launch::async,
-                                         [this, &ann, &key] { return place(ann, "{}", key); }));
-        }
+        std::vector<HttpResponse> responses(6);
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(
+            6, [&](int i) { responses[static_cast<std::size_t>(i)] = place(ann, "{}", key); }));
         std::set<std::string> ids;
-        for (auto& result : results) {
-            const HttpResponse response = result.get();
+        for (const auto& response : responses) {
             // Either the order (placed or replayed) or "still in progress"; never a second order
             // and never "the cart is empty".
             EXPECT_TRUE(response.status == 201 || response.status == 409)
@@ -1266,16 +1292,13 @@ TEST_F(CartOrderApi, ConcurrentCancellationsReturnStockOnce) {
         const std::string product = create_product("Contested", 1, 10);
         const std::string id = place_order(ann, {{product, 5}});
         ASSERT_FALSE(id.empty());
-        std::vector<std::future<HttpResponse>> results;
-        for (int i = 0; i < 6; ++i) {
-            const std::string token = i % 2 == 0 ? ann.token : admin_;
-            results.push_back(std::async(std::launch::async, [this, token, &id] {
-                return set_status(token, id, "cancelled");
-            }));
-        }
+        std::vector<HttpResponse> responses(6);
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(6, [&](int i) {
+            const std::string& token = i % 2 == 0 ? ann.token : admin_;
+            responses[static_cast<std::size_t>(i)] = set_status(token, id, "cancelled");
+        }));
         int won = 0;
-        for (auto& result : results) {
-            const HttpResponse response = result.get();
+        for (const auto& response : responses) {
             if (response.status == 200) ++won;
             EXPECT_TRUE(response.status == 200 || response.status == 409) << response.body;
         }

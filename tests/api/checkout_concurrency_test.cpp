@@ -5,12 +5,14 @@
 
 #include <atomic>
 #include <boost/json.hpp>
-#include <future>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include "models/inventory_model.hpp"
 #include "support/api_helpers.hpp"
+#include "support/concurrency.hpp"
 #include "support/database.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
@@ -60,15 +62,10 @@ TEST(CheckoutConcurrency, FiftyBuyersOfTheLastTenUnitsGetExactlyTenOrders) {
     const std::string admin = make_admin(service, client, "admin@example.com");
     constexpr int kBuyers = 50;
     std::vector<std::string> tokens(kBuyers);
-    {
-        std::vector<std::future<std::string>> logins;
-        for (int i = 0; i < kBuyers; ++i) {
-            logins.push_back(std::async(std::launch::async, [&, i] {
-                return register_and_login(client, "buyer" + std::to_string(i) + "@example.com");
-            }));
-        }
-        for (int i = 0; i < kBuyers; ++i) tokens[i] = logins[i].get();
-    }
+    ASSERT_NO_FATAL_FAILURE(run_concurrently(kBuyers, [&](int i) {
+        tokens[static_cast<std::size_t>(i)] =
+            register_and_login(client, "buyer" + std::to_string(i) + "@example.com");
+    }));
     db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
 
     for (int round = 0; round < 3; ++round) {
@@ -79,19 +76,15 @@ TEST(CheckoutConcurrency, FiftyBuyersOfTheLastTenUnitsGetExactlyTenOrders) {
                 client.post("/cart/add", {{"product_id", product}, {"quantity", 1}}, token).status,
                 201);
         }
-        std::atomic<bool> go{false};
-        std::vector<std::future<int>> checkouts;
-        for (const auto& token : tokens) {
-            checkouts.push_back(std::async(std::launch::async, [&, token] {
-                while (!go.load()) std::this_thread::yield();
-                return client.post("/order", boost::json::object{}, token).status;
-            }));
-        }
-        go = true;
+        std::vector<int> statuses(kBuyers);
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(kBuyers, [&](int i) {
+            statuses[static_cast<std::size_t>(i)] =
+                client.post("/order", boost::json::object{}, tokens[static_cast<std::size_t>(i)])
+                    .status;
+        }));
         int placed = 0;
         int refused = 0;
-        for (auto& checkout : checkouts) {
-            const int status = checkout.get();
+        for (const int status : statuses) {
             placed += status == 201 ? 1 : 0;
             refused += status == 409 ? 1 : 0;
         }
@@ -126,22 +119,16 @@ TEST(CheckoutConcurrency, RacingCancelsRestockExactlyOnce) {
         const std::string order_id(order.json().at("_id").as_string());
         const std::int64_t before = stock_of(db, product);
 
-        std::atomic<bool> go{false};
-        std::vector<std::future<int>> cancels;
-        for (int i = 0; i < 4; ++i) {
+        std::vector<int> statuses(4);
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(4, [&](int i) {
             const std::string& token = i % 2 == 0 ? admin : customer;
-            cancels.push_back(std::async(std::launch::async, [&, token] {
-                while (!go.load()) std::this_thread::yield();
-                return client
-                    .put("/order/" + order_id + "/status", {{"status", "cancelled"}}, token)
+            statuses[static_cast<std::size_t>(i)] =
+                client.put("/order/" + order_id + "/status", {{"status", "cancelled"}}, token)
                     .status;
-            }));
-        }
-        go = true;
+        }));
         int succeeded = 0;
         int conflicts = 0;
-        for (auto& cancel : cancels) {
-            const int status = cancel.get();
+        for (const int status : statuses) {
             succeeded += status == 200 ? 1 : 0;
             conflicts += status == 409 ? 1 : 0;
         }
@@ -158,16 +145,13 @@ TEST(CheckoutConcurrency, ConcurrentAddsToOneCartLineAreNotLost) {
     const std::string admin = make_admin(service, client, "admin@example.com");
     const std::string customer = register_and_login(client, "adder@example.com");
     const std::string product = create_product(client, admin, "Popular", 1000);
-    std::vector<std::future<int>> adds;
-    for (int i = 0; i < 20; ++i) {
-        adds.push_back(std::async(std::launch::async, [&] {
-            return client.post("/cart/add", {{"product_id", product}, {"quantity", 2}}, customer)
-                .status;
-        }));
-    }
+    std::vector<int> statuses(20);
+    ASSERT_NO_FATAL_FAILURE(run_concurrently(20, [&](int i) {
+        statuses[static_cast<std::size_t>(i)] =
+            client.post("/cart/add", {{"product_id", product}, {"quantity", 2}}, customer).status;
+    }));
     int created = 0;
-    for (auto& add : adds) {
-        const int status = add.get();
+    for (const int status : statuses) {
         EXPECT_TRUE(status == 200 || status == 201) << status;
         created += status == 201 ? 1 : 0;
     }
@@ -256,6 +240,8 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
         const int port = service->port();
         std::atomic<bool> stop{false};
         std::atomic<int> placed{0};
+        std::mutex progress_mutex;
+        std::condition_variable progress;
         std::vector<std::thread> workers;
         for (int i = 0; i < kCustomers; ++i) {
             workers.emplace_back([&, i] {
@@ -271,7 +257,11 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
                                     tokens[i]);
                         auto order = client.post("/order", boost::json::object{}, tokens[i]);
                         if (order.status == 201) {
-                            ++placed;
+                            {
+                                std::lock_guard lock(progress_mutex);
+                                ++placed;
+                            }
+                            progress.notify_all();
                             if (local() % 3 == 0) {
                                 client.put("/order/" +
                                                std::string(order.json().at("_id").as_string()) +
@@ -286,7 +276,15 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
                 }
             });
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 900));
+        // Kill at a random moment once checkouts are under way (on a loaded machine a fixed
+        // delay may end a cycle before any checkout got far).
+        {
+            std::unique_lock lock(progress_mutex);
+            const bool started = progress.wait_for(lock, std::chrono::seconds(60),
+                                                   [&] { return placed.load() > 0; });
+            EXPECT_TRUE(started) << "cycle " << cycle << ": no order was placed in 60 s";
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 900));
         service->kill_now();
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         stop = true;
@@ -305,7 +303,9 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
             const auto marked = db.collection("products")
                                     .count(db::Bson(BCON_NEW("stock_holds.0", "{", "$exists",
                                                              BCON_BOOL(true), "}")));
-            recovered = unfinished == 0 && unrestocked == 0 && marked == 0;
+            // A checkout killed while holding its cart claim leaves it; recovery settles it.
+            const auto claimed = db.collection("checkout_claims").count(db::Bson());
+            recovered = unfinished == 0 && unrestocked == 0 && marked == 0 && claimed == 0;
             if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }
         ASSERT_TRUE(recovered) << "cycle " << cycle << ": recovery did not finish; see "

@@ -2,11 +2,13 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/json.hpp>
-#include <future>
 #include <thread>
 
 #include "support/api_helpers.hpp"
+#include "support/concurrency.hpp"
 #include "support/database.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
@@ -193,20 +195,18 @@ TEST_F(UserApi, DuplicateEmailInAnyLetterCaseIs409) {
 TEST_F(UserApi, ConcurrentRegistrationsOfOneEmailCreateExactlyOneAccount) {
     for (int round = 0; round < 8; ++round) {
         const std::string email = unique_email("race");
-        std::vector<std::future<int>> attempts;
-        for (int i = 0; i < 8; ++i) {
-            attempts.push_back(std::async(std::launch::async, [&, i] {
-                return client()
+        std::vector<int> statuses(8);
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(8, [&](int i) {
+            statuses[static_cast<std::size_t>(i)] =
+                client()
                     .post("/register", {{"name", "Racer " + std::to_string(i)},
                                         {"email", email},
                                         {"password", "correct-horse-1"}})
                     .status;
-            }));
-        }
+        }));
         int created = 0;
         int conflicts = 0;
-        for (auto& attempt : attempts) {
-            const int status = attempt.get();
+        for (const int status : statuses) {
             created += status == 201 ? 1 : 0;
             conflicts += status == 409 ? 1 : 0;
         }
@@ -423,6 +423,45 @@ TEST(UserApiAdmins, TheLastAdminCannotBeDemoted) {
     expect_problem(client.get("/users", admin), 403);
 }
 
+// Two admins demoting each other at the same moment: each request alone is allowed (there is
+// another admin), together they would leave none. At most one may win; never zero admins.
+TEST(UserApiAdmins, AdminsDemotingEachOtherAtOnceNeverLeaveNone) {
+    Service service;
+    HttpClient client(service.port());
+    const std::string first = make_admin(service, client, "first-admin@example.com");
+    const std::string second = make_admin(service, client, "second-admin@example.com");
+    const std::array<std::string, 2> tokens{first, second};
+    const std::array<std::string, 2> ids{user_id_of(client, first), user_id_of(client, second)};
+    db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
+    const auto count_admins = [&] {
+        return db.collection("users").count(db::Bson(BCON_NEW("role", BCON_UTF8("admin"))));
+    };
+    for (int round = 0; round < 12; ++round) {
+        SCOPED_TRACE("round " + std::to_string(round));
+        for (const auto& id : ids) {
+            const bson_oid_t oid = *db::parse_oid(id);
+            db.collection("users").update_one(
+                db::Bson(BCON_NEW("_id", BCON_OID(&oid))),
+                db::Bson(BCON_NEW("$set", "{", "role", BCON_UTF8("admin"), "}")));
+        }
+        ASSERT_EQ(count_admins(), 2);
+        std::array<int, 2> statuses{};
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(2, [&](int i) {
+            // Admin i demotes the other one.
+            const auto response =
+                client.put("/users/" + ids[static_cast<std::size_t>(1 - i)] + "/role",
+                           {{"role", "customer"}}, tokens[static_cast<std::size_t>(i)]);
+            statuses[static_cast<std::size_t>(i)] = response.status;
+            // 403: the other demotion landed before this request's admin check.
+            EXPECT_TRUE(response.status == 200 || response.status == 403 || response.status == 409)
+                << response.status << " " << response.body;
+        }));
+        EXPECT_GE(count_admins(), 1) << "both demotions applied: no admin is left";
+        EXPECT_LE(std::count(statuses.begin(), statuses.end(), 200), 1);
+        EXPECT_EQ(count_admins(), 2 - std::count(statuses.begin(), statuses.end(), 200));
+    }
+}
+
 TEST_F(UserApi, DeletedUsersTokensStopWorking) {
     const std::string email = unique_email("gone");
     const std::string token = register_and_login(client(), email);
@@ -480,6 +519,39 @@ TEST(UserApiLimits, RepeatedFailedLoginsAreThrottled) {
     }
     auto by_address = client.post("/login", {{"email", other}, {"password", kTestPassword}});
     expect_problem(by_address, 429);
+}
+
+// A burst of wrong passwords sent at once must not pass the limit: each guess is counted
+// before it is checked, so at most max-failures guesses are ever evaluated per lockout window.
+TEST(UserApiLimits, ConcurrentWrongPasswordsNeverPassTheLimit) {
+    Service service(
+        {.extra_args = {"--login-max-failures-per-email=3", "--login-max-failures-per-address=1000",
+                        "--login-lockout-seconds=60", "--workers=16"}});
+    HttpClient client(service.port());
+    for (int round = 0; round < 3; ++round) {
+        SCOPED_TRACE("round " + std::to_string(round));
+        const std::string email = "burst" + std::to_string(round) + "@example.com";
+        register_and_login(client, email);
+        constexpr int kGuesses = 12;
+        std::vector<HttpResponse> responses(kGuesses);
+        ASSERT_NO_FATAL_FAILURE(run_concurrently(kGuesses, [&](int i) {
+            responses[static_cast<std::size_t>(i)] = client.post(
+                "/login", {{"email", email}, {"password", "wrong-guess-" + std::to_string(i)}});
+        }));
+        int evaluated = 0;
+        for (const auto& response : responses) {
+            if (response.status == 401) {
+                ++evaluated;
+            } else {
+                expect_problem(response, 429);
+                EXPECT_FALSE(response.header("retry-after").empty());
+            }
+        }
+        EXPECT_LE(evaluated, 3) << "guesses checked beyond the limit of 3";
+        EXPECT_GE(evaluated, 1);
+        // The account is locked now, even for the right password.
+        expect_problem(client.post("/login", {{"email", email}, {"password", kTestPassword}}), 429);
+    }
 }
 
 TEST(Passwords, StoredHashIsArgon2idWithTheConfiguredCostAndVerifies) {
