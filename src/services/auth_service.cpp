@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "models/user_model.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
@@ -9,6 +12,11 @@
 namespace flaskcart::services {
 
 using http::ApiError;
+
+namespace {
+// Clock skew tolerated between the instance that issued a token and the one checking it.
+constexpr std::int64_t kClockLeewaySeconds = 60;
+}  // namespace
 
 // --- LoginThrottle ----------------------------------------------------------------------------
 
@@ -128,8 +136,19 @@ http::Principal AuthService::verify_token(const std::string& token) {
     auto claims = crypto::verify_jwt_hs256(token, secret_);
     if (!claims) throw ApiError::unauthorized("the token is invalid");
     if (claims->issuer != config_.jwt_issuer) throw ApiError::unauthorized("the token is invalid");
-    if (claims->expires_at <= db::now_ms() / 1000) {
-        throw ApiError::unauthorized("the token has expired");
+    const std::int64_t now = db::now_ms() / 1000;
+    if (claims->expires_at <= now) throw ApiError::unauthorized("the token has expired");
+    // This service never issues a token that lives longer than the TTL or was issued in the
+    // future; allowing for clock skew between instances, anything else was not minted here
+    // (and an unbounded exp would overflow the revocation's expiry in milliseconds).
+    if (claims->expires_at > now + config_.token_ttl_seconds + kClockLeewaySeconds ||
+        claims->issued_at > now + kClockLeewaySeconds) {
+        throw ApiError::unauthorized("the token is invalid");
+    }
+    // No leeway: this service never sets nbf, so a token that has one says exactly when it
+    // starts (RFC 7519 §4.1.5).
+    if (claims->not_before && *claims->not_before > now) {
+        throw ApiError::unauthorized("the token is not valid yet");
     }
     return {claims->subject, claims->role, claims->token_id, claims->expires_at};
 }
@@ -174,7 +193,11 @@ http::Principal AuthService::require_self_or_admin(http::RequestContext& ctx,
 }
 
 void AuthService::revoke(const http::Principal& principal) {
-    revoked_.revoke(principal.token_id, principal.expires_at * 1000);
+    // verify_token() bounds expires_at to now + TTL + leeway, so the product cannot overflow;
+    // the clamp keeps that true for any principal built elsewhere.
+    constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1000;
+    revoked_.revoke(principal.token_id,
+                    std::clamp<std::int64_t>(principal.expires_at, 0, kMaxSeconds) * 1000);
 }
 
 }  // namespace flaskcart::services

@@ -43,6 +43,16 @@ std::optional<std::int64_t> int_grant(jwt_t* jwt, const char* name) {
     return static_cast<std::int64_t>(value);
 }
 
+// An optional integer claim: {value}, or {std::nullopt} when absent; std::nullopt when present
+// but not an integer. (libjwt's errno does not tell a missing grant from a mistyped one, so
+// presence is asked separately: jwt_get_grants_json returns any value's JSON, or NULL.)
+std::optional<std::optional<std::int64_t>> optional_int_grant(jwt_t* jwt, const char* name) {
+    if (auto value = int_grant(jwt, name)) return std::optional<std::int64_t>(*value);
+    const MallocString json(jwt_get_grants_json(jwt, name));
+    if (!json) return std::optional<std::int64_t>();
+    return std::nullopt;
+}
+
 }  // namespace
 
 void sodium_ready() {
@@ -116,7 +126,11 @@ std::optional<JwtClaims> verify_jwt_hs256(const std::string& token, std::string_
     auto issuer = string_grant(jwt.get(), "iss");
     auto issued_at = int_grant(jwt.get(), "iat");
     auto expires_at = int_grant(jwt.get(), "exp");
-    if (!subject || !role || !token_id || !issuer || !issued_at || !expires_at) return std::nullopt;
+    auto not_before = optional_int_grant(jwt.get(), "nbf");
+    if (!subject || !role || !token_id || !issuer || !issued_at || !expires_at || !not_before) {
+        return std::nullopt;
+    }
+    claims.not_before = *not_before;
     claims.subject = std::move(*subject);
     claims.role = std::move(*role);
     claims.token_id = std::move(*token_id);

@@ -3,7 +3,9 @@
 #include <sodium.h>
 
 #include <boost/json.hpp>
+#include <cstring>
 #include <future>
+#include <limits>
 #include <thread>
 
 #include "support/api_helpers.hpp"
@@ -62,6 +64,21 @@ std::string hs512_token(const std::string& header, const std::string& payload,
     crypto_auth_hmacsha512_update(
         &state, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
     crypto_auth_hmacsha512_final(&state, mac);
+    return signing_input + "." +
+           base64url(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
+}
+
+// A token signed like the service's own (HS256 with the test secret) around any payload.
+std::string hs256_token(const boost::json::object& payload) {
+    const std::string signing_input = base64url(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                                      base64url(boost::json::serialize(payload));
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(kSecret),
+                                std::strlen(kSecret));
+    crypto_auth_hmacsha256_update(
+        &state, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
+    crypto_auth_hmacsha256_final(&state, mac);
     return signing_input + "." +
            base64url(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
 }
@@ -330,6 +347,68 @@ TEST_F(UserApi, TamperedTokensAreRefused) {
     EXPECT_EQ(client().get("/profile").status, 401);
     // The genuine token still works.
     EXPECT_EQ(client().get("/profile", token).status, 200);
+}
+
+TEST_F(UserApi, TokenTimesAreBoundedAndNotBeforeIsHonoured) {
+    const std::string token = register_and_login(client(), unique_email("times"));
+    auto claims = crypto::verify_jwt_hs256(token, kSecret);
+    ASSERT_TRUE(claims);
+    const std::int64_t now = db::now_ms() / 1000;
+    constexpr std::int64_t kTtl = 3600;  // the service's default --token-ttl
+    // The service's own claims, with `changes` applied (a null value removes the claim).
+    auto forge = [&](const boost::json::object& changes) {
+        boost::json::object payload{
+            {"sub", claims->subject}, {"role", "customer"},           {"iat", now},
+            {"exp", now + 600},       {"jti", crypto::random_hex(8)}, {"iss", "flaskcart"}};
+        for (const auto& [key, value] : changes) {
+            if (value.is_null()) {
+                payload.erase(key);
+            } else {
+                payload[key] = value;
+            }
+        }
+        return hs256_token(payload);
+    };
+    // Controls: forged like the service signs, they are accepted.
+    EXPECT_EQ(client().get("/profile", forge({})).status, 200);
+    EXPECT_EQ(client().get("/profile", forge({{"nbf", now - 5}})).status, 200);
+    EXPECT_EQ(client().get("/profile", forge({{"exp", now + kTtl}})).status, 200);
+
+    const std::vector<std::pair<std::string, boost::json::object>> refused = {
+        {"nbf in the future", {{"nbf", now + 600}}},
+        {"nbf one minute ahead", {{"nbf", now + 60}}},
+        {"nbf not an integer", {{"nbf", "soon"}}},
+        {"nbf a fraction", {{"nbf", 1.5}}},
+        {"exp 10^18", {{"exp", std::int64_t{1'000'000'000'000'000'000}}}},
+        {"exp past the TTL", {{"exp", now + kTtl + 3600}}},
+        {"exp as large as int64", {{"exp", std::numeric_limits<std::int64_t>::max()}}},
+        {"exp a fraction", {{"exp", static_cast<double>(now + 600) + 0.5}}},
+        {"exp missing", {{"exp", nullptr}}},
+        {"iat in the future", {{"iat", now + 3600}}},
+    };
+    for (const auto& [name, changes] : refused) {
+        auto response = client().get("/profile", forge(changes));
+        expect_problem(response, 401);
+        EXPECT_EQ(response.status, 401) << name;
+        EXPECT_NE(response.header("www-authenticate").find("Bearer"), std::string::npos) << name;
+    }
+
+    // Logging out a token with an absurd expiry is refused, and nothing is stored for it (it
+    // used to store exp × 1000, which overflows).
+    const std::string far_future = forge({{"exp", std::int64_t{1'000'000'000'000'000'000}}});
+    const auto far_claims = crypto::verify_jwt_hs256(far_future, kSecret);
+    ASSERT_TRUE(far_claims);
+    EXPECT_EQ(client().request("POST", "/logout", {}, bearer(far_future)).status, 401);
+    EXPECT_FALSE(database()
+                     .collection("revoked_tokens")
+                     .find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(far_claims->token_id.c_str())))));
+    // A genuine logout stores the token's expiry in milliseconds.
+    EXPECT_EQ(client().request("POST", "/logout", {}, bearer(token)).status, 204);
+    auto revoked = database()
+                       .collection("revoked_tokens")
+                       .find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(claims->token_id.c_str()))));
+    ASSERT_TRUE(revoked);
+    EXPECT_EQ(revoked->view().get_date_ms("expires_at"), claims->expires_at * 1000);
 }
 
 TEST_F(UserApi, ProfileUpdatesAndPasswordChange) {
