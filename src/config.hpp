@@ -37,6 +37,11 @@ struct Config {
     int login_max_failures_per_email = 5;
     int login_max_failures_per_address = 20;
     int login_lockout_seconds = 900;
+    int register_max_per_address = 10;
+    int register_window_seconds = 600;
+    // Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For names the
+    // client for the per-address limits; empty (the default): the TCP peer is the client.
+    std::string trusted_proxies;
 
     int maintenance_interval_seconds = 30;
     int checkout_recovery_after_seconds = 60;

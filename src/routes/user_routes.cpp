@@ -80,6 +80,15 @@ class UserHandlers {
         auto phone = fields.string("phone", false, 0, 32);
         auto address = fields.string("address", false, 0, 500);
         fields.finish();
+        // Every valid attempt counts, accepted or not: each costs a password hash, and a 409
+        // tells whether an email is registered.
+        const std::string client = auth_.client_address(ctx.request());
+        if (const int wait = auth_.register_throttle().retry_after(client); wait > 0) {
+            throw ApiError::too_many_requests(wait,
+                                              "too many registrations from this address; try "
+                                              "again later");
+        }
+        auth_.register_throttle().record_failure(client);
 
         models::NewUser user;
         user.name = *name;
@@ -104,7 +113,7 @@ class UserHandlers {
         auto password = read_password(body, "password", true, fields);
         fields.finish();
         const std::string email_key = helpers::to_lower_ascii(*email);
-        const std::string& address_key = ctx.request().remote_address;
+        const std::string address_key = auth_.client_address(ctx.request());
         throw_if_throttled(auth_.email_throttle(), email_key);
         throw_if_throttled(auth_.address_throttle(), address_key);
 

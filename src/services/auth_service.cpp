@@ -91,7 +91,10 @@ AuthService::AuthService(const Config& config, models::UserStore& users,
       email_throttle_(config.login_max_failures_per_email,
                       std::chrono::seconds(config.login_lockout_seconds)),
       address_throttle_(config.login_max_failures_per_address,
-                        std::chrono::seconds(config.login_lockout_seconds)) {
+                        std::chrono::seconds(config.login_lockout_seconds)),
+      register_throttle_(config.register_max_per_address,
+                         std::chrono::seconds(config.register_window_seconds)),
+      trusted_proxies_(http::TrustedProxies::parse(config.trusted_proxies)) {
     crypto::sodium_ready();
     if (secret_.empty()) {
         secret_ = crypto::random_hex(32);
@@ -118,6 +121,11 @@ bool AuthService::verify_password(const std::string& hash, const std::string& pa
 void AuthService::burn_verification_time(const std::string& password) {
     HashPermit permit(hash_slots_);
     (void)crypto::verify_password(dummy_hash_, password);
+}
+
+std::string AuthService::client_address(const http::Request& request) const {
+    return trusted_proxies_.client_address(request.remote_address,
+                                           request.header("x-forwarded-for"));
 }
 
 IssuedToken AuthService::issue_token(const std::string& user_id, const std::string& role) {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "config.hpp"
+#include "http/client_address.hpp"
 #include "http/context.hpp"
 #include "utils/fair_semaphore.hpp"
 
@@ -75,6 +76,12 @@ class AuthService {
 
     LoginThrottle& email_throttle() noexcept { return email_throttle_; }
     LoginThrottle& address_throttle() noexcept { return address_throttle_; }
+    // Every registration attempt from one client address counts (see register_user).
+    LoginThrottle& register_throttle() noexcept { return register_throttle_; }
+
+    // The address per-address limits key on: the peer, or the client a trusted proxy forwards
+    // (see http::TrustedProxies).
+    std::string client_address(const http::Request& request) const;
 
   private:
     http::Principal verify_token(const std::string& token);
@@ -88,6 +95,8 @@ class AuthService {
     utils::FairSemaphore hash_slots_;
     LoginThrottle email_throttle_;
     LoginThrottle address_throttle_;
+    LoginThrottle register_throttle_;
+    http::TrustedProxies trusted_proxies_;
 };
 
 }  // namespace flaskcart::services

@@ -411,6 +411,104 @@ TEST_F(UserApi, TokenTimesAreBoundedAndNotBeforeIsHonoured) {
     EXPECT_EQ(revoked->view().get_date_ms("expires_at"), claims->expires_at * 1000);
 }
 
+TEST(UserApiLimits, RegistrationIsLimitedPerAddress) {
+    Service service({.extra_args = {"--register-max-per-address=3"}});
+    HttpClient client(service.port());
+    auto body = [](const std::string& email) {
+        return boost::json::object{
+            {"name", "Limited"}, {"email", email}, {"password", "correct-horse-1"}};
+    };
+    const std::string tag = crypto::random_hex(4);
+    EXPECT_EQ(client.post("/register", body("a" + tag + "@example.com")).status, 201);
+    EXPECT_EQ(client.post("/register", body("b" + tag + "@example.com")).status, 201);
+    // A duplicate counts too: it costs a hash and says whether the email is registered.
+    EXPECT_EQ(client.post("/register", body("a" + tag + "@example.com")).status, 409);
+    auto limited = client.post("/register", body("c" + tag + "@example.com"));
+    expect_problem(limited, 429);
+    const std::string retry_after = limited.header("retry-after");
+    ASSERT_FALSE(retry_after.empty());
+    EXPECT_GT(std::stoi(retry_after), 0);
+    EXPECT_LE(std::stoi(retry_after), 601);
+    // Invalid bodies are still answered as such, and signing in is not affected.
+    expect_problem(client.post("/register", {{"name", "x"}}), 422);
+    auto login = client.post(
+        "/login", {{"email", "a" + tag + "@example.com"}, {"password", "correct-horse-1"}});
+    EXPECT_EQ(login.status, 200) << login.body;
+}
+
+TEST(UserApiLimits, ForwardedForIsIgnoredUnlessThePeerIsATrustedProxy) {
+    Service service({.extra_args = {"--register-max-per-address=2"}});
+    HttpClient client(service.port());
+    const std::string tag = crypto::random_hex(4);
+    auto register_from = [&](const std::string& forwarded, int n) {
+        return client.post("/register",
+                           {{"name", "Proxied"},
+                            {"email", "u" + std::to_string(n) + tag + "@example.com"},
+                            {"password", "correct-horse-1"}},
+                           {}, {{"X-Forwarded-For", forwarded}});
+    };
+    EXPECT_EQ(register_from("198.51.100.1", 1).status, 201);
+    EXPECT_EQ(register_from("198.51.100.2", 2).status, 201);
+    // Off by default: a client cannot pick a fresh key by claiming another address.
+    expect_problem(register_from("198.51.100.3", 3), 429);
+}
+
+TEST(UserApiLimits, BehindATrustedProxyEachForwardedClientHasItsOwnLimits) {
+    Service service(
+        {.extra_args = {"--register-max-per-address=2", "--login-max-failures-per-address=2",
+                        "--trusted-proxies=10.0.0.0/8, 127.0.0.1"}});
+    HttpClient client(service.port());
+    const std::string tag = crypto::random_hex(4);
+    int counter = 0;
+    auto register_from = [&](const std::string& forwarded) {
+        return client.post("/register",
+                           {{"name", "Proxied"},
+                            {"email", "p" + std::to_string(counter++) + tag + "@example.com"},
+                            {"password", "correct-horse-1"}},
+                           {}, {{"X-Forwarded-For", forwarded}});
+    };
+    EXPECT_EQ(register_from("198.51.100.1").status, 201);
+    EXPECT_EQ(register_from("198.51.100.1").status, 201);
+    expect_problem(register_from("198.51.100.1"), 429);
+    // Another client behind the same proxy is not locked out.
+    EXPECT_EQ(register_from("198.51.100.2").status, 201);
+    // Prepending a made-up hop does not escape the limit: the rightmost untrusted hop counts,
+    // past any trusted proxies in the chain.
+    expect_problem(register_from("203.0.113.50, 198.51.100.1"), 429);
+    expect_problem(register_from("203.0.113.51, 198.51.100.1, 10.1.2.3"), 429);
+    // Repeated header lines are one list, in order: a second proxy appended its own line.
+    const std::string body =
+        boost::json::serialize(boost::json::object{{"name", "Proxied"},
+                                                   {"email", "lines" + tag + "@example.com"},
+                                                   {"password", "correct-horse-1"}});
+    const std::string two_lines = client.raw(
+        "POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "X-Forwarded-For: 198.51.100.1\r\nX-Forwarded-For: 10.1.2.3\r\n"
+        "Connection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+    EXPECT_EQ(two_lines.rfind("HTTP/1.1 429", 0), 0U) << two_lines;
+
+    // Failed logins are counted per forwarded client as well.
+    auto fail_login = [&](const std::string& forwarded) {
+        return client.post("/login",
+                           {{"email", "nobody" + std::to_string(counter++) + tag + "@example.com"},
+                            {"password", "wrong-password-1"}},
+                           {}, {{"X-Forwarded-For", forwarded}});
+    };
+    EXPECT_EQ(fail_login("198.51.100.7").status, 401);
+    EXPECT_EQ(fail_login("198.51.100.7").status, 401);
+    expect_problem(fail_login("198.51.100.7"), 429);
+    EXPECT_EQ(fail_login("198.51.100.8").status, 401);
+}
+
+TEST(UserApiLimits, ABadTrustedProxiesSettingIsRefusedAtStartUp) {
+    std::string output;
+    ChildProcess process({service_binary(), "--trusted-proxies=10.0.0.0/8,proxy.local"}, {},
+                         test_log_dir() + "/trusted-proxies.log");
+    while (auto line = process.read_line(std::chrono::seconds(30))) output += *line + "\n";
+    EXPECT_EQ(process.wait_for_exit(std::chrono::seconds(30)), 2);
+}
+
 TEST_F(UserApi, ProfileUpdatesAndPasswordChange) {
     const std::string email = unique_email("prof");
     const std::string token = register_and_login(client(), email);
