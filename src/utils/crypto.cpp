@@ -3,6 +3,7 @@
 #include <jwt.h>
 #include <sodium.h>
 
+#include <boost/json.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -44,13 +45,19 @@ std::optional<std::int64_t> int_grant(jwt_t* jwt, const char* name) {
 }
 
 // An optional integer claim: {value}, or {std::nullopt} when absent; std::nullopt when present
-// but not an integer. (libjwt's errno does not tell a missing grant from a mistyped one, so
-// presence is asked separately: jwt_get_grants_json returns any value's JSON, or NULL.)
+// but not an integer. libjwt 1.10 tells neither a mistyped grant from a missing one (errno) nor
+// dumps a scalar grant on its own (json_dumps without JSON_ENCODE_ANY), so the claims object is
+// read whole.
 std::optional<std::optional<std::int64_t>> optional_int_grant(jwt_t* jwt, const char* name) {
-    if (auto value = int_grant(jwt, name)) return std::optional<std::int64_t>(*value);
-    const MallocString json(jwt_get_grants_json(jwt, name));
-    if (!json) return std::optional<std::int64_t>();
-    return std::nullopt;
+    const MallocString json(jwt_get_grants_json(jwt, nullptr));
+    if (!json) return std::nullopt;
+    boost::system::error_code ec;
+    const boost::json::value grants = boost::json::parse(json.get(), ec);
+    if (ec || !grants.is_object()) return std::nullopt;
+    const boost::json::value* value = grants.as_object().if_contains(name);
+    if (value == nullptr) return std::optional<std::int64_t>();
+    if (!value->is_int64()) return std::nullopt;
+    return std::optional<std::int64_t>(value->as_int64());
 }
 
 }  // namespace
