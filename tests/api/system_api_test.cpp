@@ -6,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include "support/api_helpers.hpp"
 #include "support/database.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
@@ -153,7 +154,10 @@ TEST(SystemApi, DatabaseOutageFailsFastWhileKnownDownAndRecoversByItself) {
                      .database = unique_database_name(),
                      .extra_args = {}});
     HttpClient client(service.port());
-    ASSERT_EQ(client.get("/products?limit=1").status, 200);
+    // A cart and an order history are read from the database on every request.
+    const std::string token = register_and_login(client, "outage@example.com");
+    ASSERT_EQ(client.get("/cart", token).status, 200);
+    ASSERT_EQ(client.get("/orders", token).status, 200);
 
     database.stop();
     // A few requests find out the hard way (each waits for the selection timeout): that
@@ -161,7 +165,7 @@ TEST(SystemApi, DatabaseOutageFailsFastWhileKnownDownAndRecoversByItself) {
     std::vector<std::future<HttpResponse>> discovering;
     for (int i = 0; i < 3; ++i) {
         discovering.push_back(
-            std::async(std::launch::async, [&] { return client.get("/products?limit=1"); }));
+            std::async(std::launch::async, [&] { return client.get("/cart", token); }));
     }
     for (auto& response : discovering) EXPECT_EQ(response.get().status, 503);
 
@@ -172,7 +176,7 @@ TEST(SystemApi, DatabaseOutageFailsFastWhileKnownDownAndRecoversByItself) {
         for (int i = 0; i < kClients; ++i) {
             burst.push_back(std::async(std::launch::async, [&, i] {
                 const auto started = std::chrono::steady_clock::now();
-                auto response = client.get(i % 2 == 0 ? "/products?limit=1" : "/categories");
+                auto response = client.get(i % 2 == 0 ? "/cart" : "/orders", token);
                 return std::make_pair(std::move(response),
                                       std::chrono::steady_clock::now() - started);
             }));
@@ -196,12 +200,12 @@ TEST(SystemApi, DatabaseOutageFailsFastWhileKnownDownAndRecoversByItself) {
     database.start();
     int status = 0;
     for (int i = 0; i < 120 && status != 200; ++i) {
-        status = client.get("/products?limit=1").status;
+        status = client.get("/cart", token).status;
         if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
     EXPECT_EQ(status, 200);
+    EXPECT_EQ(client.get("/orders", token).status, 200);
     EXPECT_EQ(client.get("/ready").status, 200);
-    EXPECT_EQ(client.get("/categories").status, 200);
     EXPECT_TRUE(service.process().is_running());
 }
 
