@@ -80,15 +80,7 @@ class UserHandlers {
         auto phone = fields.string("phone", false, 0, 32);
         auto address = fields.string("address", false, 0, 500);
         fields.finish();
-        // Every valid attempt counts, accepted or not: each costs a password hash, and a 409
-        // tells whether an email is registered.
-        const std::string client = auth_.client_address(ctx.request());
-        if (const int wait = auth_.register_throttle().retry_after(client); wait > 0) {
-            throw ApiError::too_many_requests(wait,
-                                              "too many registrations from this address; try "
-                                              "again later");
-        }
-        auth_.register_throttle().record_failure(client);
+        auth_.admit_registration(ctx.request());
 
         models::NewUser user;
         user.name = *name;

@@ -128,6 +128,16 @@ std::string AuthService::client_address(const http::Request& request) const {
                                            request.header("x-forwarded-for"));
 }
 
+void AuthService::admit_registration(const http::Request& request) {
+    const std::string client = client_address(request);
+    std::lock_guard lock(registration_mutex_);
+    if (const int wait = register_throttle_.retry_after(client); wait > 0) {
+        throw ApiError::too_many_requests(
+            wait, "too many registrations from this address; try again later");
+    }
+    register_throttle_.record_failure(client);
+}
+
 IssuedToken AuthService::issue_token(const std::string& user_id, const std::string& role) {
     const std::int64_t now = db::now_ms() / 1000;
     crypto::JwtClaims claims;

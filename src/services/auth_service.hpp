@@ -76,8 +76,11 @@ class AuthService {
 
     LoginThrottle& email_throttle() noexcept { return email_throttle_; }
     LoginThrottle& address_throttle() noexcept { return address_throttle_; }
-    // Every registration attempt from one client address counts (see register_user).
-    LoginThrottle& register_throttle() noexcept { return register_throttle_; }
+    // Counts a registration attempt from the request's client address, or throws 429 (with
+    // Retry-After) when that address has used up its registrations for the window. Every
+    // valid attempt counts, accepted or not: each costs a password hash, and a 409 tells
+    // whether an email is registered. Check and count are one step.
+    void admit_registration(const http::Request& request);
 
     // The address per-address limits key on: the peer, or the client a trusted proxy forwards
     // (see http::TrustedProxies).
@@ -95,6 +98,7 @@ class AuthService {
     utils::FairSemaphore hash_slots_;
     LoginThrottle email_throttle_;
     LoginThrottle address_throttle_;
+    std::mutex registration_mutex_;  // makes admit_registration's check-and-count one step
     LoginThrottle register_throttle_;
     http::TrustedProxies trusted_proxies_;
 };

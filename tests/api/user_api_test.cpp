@@ -436,6 +436,39 @@ TEST(UserApiLimits, RegistrationIsLimitedPerAddress) {
     EXPECT_EQ(login.status, 200) << login.body;
 }
 
+TEST(UserApiLimits, ConcurrentRegistrationsFromOneAddressStopAtTheLimit) {
+    // Each round is a fresh forwarded client behind a trusted proxy, so it starts at zero.
+    Service service({.extra_args = {"--register-max-per-address=3", "--trusted-proxies=127.0.0.1",
+                                    "--workers=16"}});
+    HttpClient client(service.port());
+    const std::string tag = crypto::random_hex(4);
+    for (int round = 0; round < 5; ++round) {
+        const std::string address = "198.51.100." + std::to_string(round + 1);
+        std::vector<std::future<int>> attempts;
+        for (int i = 0; i < 12; ++i) {
+            attempts.push_back(std::async(std::launch::async, [&, i] {
+                return client
+                    .post("/register",
+                          {{"name", "Burst"},
+                           {"email", "burst" + std::to_string(round) + "-" + std::to_string(i) +
+                                         tag + "@example.com"},
+                           {"password", "correct-horse-1"}},
+                          {}, {{"X-Forwarded-For", address}})
+                    .status;
+            }));
+        }
+        int created = 0;
+        int limited = 0;
+        for (auto& attempt : attempts) {
+            const int status = attempt.get();
+            if (status == 201) ++created;
+            if (status == 429) ++limited;
+        }
+        EXPECT_EQ(created, 3) << "round " << round;
+        EXPECT_EQ(limited, 9) << "round " << round;
+    }
+}
+
 TEST(UserApiLimits, ForwardedForIsIgnoredUnlessThePeerIsATrustedProxy) {
     Service service({.extra_args = {"--register-max-per-address=2"}});
     HttpClient client(service.port());
