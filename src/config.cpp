@@ -3,6 +3,9 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <iostream>
+#include <stdexcept>
+
+#include "http/client_address.hpp"
 
 namespace flaskcart {
 
@@ -124,6 +127,26 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
                  "Serve reads only and refuse every change with 503 (on FerretDB, how a second "
                  "instance runs beside the one writer)")
         ->envname("FLASKCART_READ_ONLY");
+    cli.add_option("--register-max-per-address", config.register_max_per_address,
+                   "Registrations from one client address per window before 429 (per instance)")
+        ->envname("FLASKCART_REGISTER_MAX_PER_ADDRESS")
+        ->check(CLI::Range(1, 1000000));
+    cli.add_option("--register-window-seconds", config.register_window_seconds,
+                   "Window for counting registrations per address, and the lockout length")
+        ->envname("FLASKCART_REGISTER_WINDOW_SECONDS")
+        ->check(CLI::Range(1, 86400));
+    cli.add_option("--trusted-proxies", config.trusted_proxies,
+                   "Reverse proxies (comma-separated addresses or networks) whose "
+                   "X-Forwarded-For names the client for per-address limits; empty: none")
+        ->envname("FLASKCART_TRUSTED_PROXIES")
+        ->check([](const std::string& list) -> std::string {
+            try {
+                http::TrustedProxies::parse(list);
+                return {};
+            } catch (const std::invalid_argument& error) {
+                return error.what();
+            }
+        });
     cli.add_option("--maintenance-interval", config.maintenance_interval_seconds,
                    "Seconds between maintenance sweeps (indexes, expired data, checkout recovery)")
         ->envname("FLASKCART_MAINTENANCE_INTERVAL")

@@ -46,6 +46,11 @@ struct Config {
     int login_max_failures_per_email = 5;
     int login_max_failures_per_address = 20;
     int login_lockout_seconds = 900;
+    int register_max_per_address = 10;
+    int register_window_seconds = 600;
+    // Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For names the
+    // client for the per-address limits; empty (the default): the TCP peer is the client.
+    std::string trusted_proxies;
 
     // Serve reads only; every data-changing request is 503. On FerretDB (one writer per
     // database) this is how a second instance may run beside the writer.

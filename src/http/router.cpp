@@ -131,16 +131,21 @@ Response Router::run(Request& request, RouteMatch& found) const {
         return Response::problem(error, request.path);
     } catch (const db::DbError& error) {
         const bool unavailable = error.is_unavailable();
-        spdlog::error("request_id={} {} {}: database error ({}): {}", request.request_id,
-                      request.method, request.path, unavailable ? "unavailable" : "failed",
-                      error.what());
+        // While the circuit is open every refused call would log the same line: the breaker
+        // logs when it opens and closes instead.
+        spdlog::log(error.kind() == db::DbErrorKind::kCircuitOpen ? spdlog::level::debug
+                                                                  : spdlog::level::err,
+                    "request_id={} {} {}: database error ({}): {}", request.request_id,
+                    request.method, request.path, unavailable ? "unavailable" : "failed",
+                    error.what());
         if (error.kind() == db::DbErrorKind::kBusy) {
             // A bounded wait for a document lock or a pooled client ran out: load, not outage.
             return Response::problem(ApiError::unavailable("the service is busy; retry shortly", 1),
                                      request.path);
         }
         return Response::problem(
-            unavailable ? ApiError::unavailable("the database is unavailable; retry shortly", 2)
+            unavailable ? ApiError::unavailable("the database is unavailable; retry shortly",
+                                                error.retry_after_seconds())
                         : ApiError::internal(),
             request.path);
     } catch (const std::exception& error) {

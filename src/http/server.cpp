@@ -155,7 +155,15 @@ Request to_request(bhttp::request<bhttp::string_body>& raw, const std::string& r
     for (const auto& field : raw) {
         std::string name(field.name_string());
         for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        request.headers[name] = std::string(field.value());
+        auto [it, inserted] = request.headers.try_emplace(name, field.value());
+        if (inserted) continue;
+        // Repeated X-Forwarded-For lines form one list, in order (RFC 9110 §5.3): each proxy in
+        // a chain may append its own line. Other fields keep the last value.
+        if (name == "x-forwarded-for") {
+            it->second.append(", ").append(field.value());
+        } else {
+            it->second = std::string(field.value());
+        }
     }
     request.body = std::move(raw.body());
     return request;

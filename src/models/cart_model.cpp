@@ -14,7 +14,22 @@ bson_oid_t require_oid(const std::string& id) {
     return *oid;
 }
 
-CartLine line_from_bson(const db::BsonView& doc) {
+db::Bson line_filter(const bson_oid_t& user, const bson_oid_t& product) {
+    return db::Bson(BCON_NEW("user_id", BCON_OID(&user), "product_id", BCON_OID(&product)));
+}
+
+}  // namespace
+
+db::Bson to_bson(const CartLine& line) {
+    const bson_oid_t id = require_oid(line.id);
+    const bson_oid_t user = require_oid(line.user_id);
+    const bson_oid_t product = require_oid(line.product_id);
+    return db::Bson(BCON_NEW("_id", BCON_OID(&id), "user_id", BCON_OID(&user), "product_id",
+                             BCON_OID(&product), "quantity", BCON_INT64(line.quantity), "added_at",
+                             BCON_DATE_TIME(line.added_at_ms)));
+}
+
+CartLine cart_line_from_bson(const db::BsonView& doc) {
     auto id = doc.get_oid("_id");
     auto user = doc.get_oid("user_id");
     auto product = doc.get_oid("product_id");
@@ -25,12 +40,6 @@ CartLine line_from_bson(const db::BsonView& doc) {
     return {db::oid_to_string(*id), db::oid_to_string(*user), db::oid_to_string(*product),
             *quantity, doc.get_date_ms("added_at").value_or(0)};
 }
-
-db::Bson line_filter(const bson_oid_t& user, const bson_oid_t& product) {
-    return db::Bson(BCON_NEW("user_id", BCON_OID(&user), "product_id", BCON_OID(&product)));
-}
-
-}  // namespace
 
 void CartStore::ensure_indexes(db::Db& db) {
     // cart_user_product_unique: one line per (user, product); serves the cart view (prefix
@@ -47,7 +56,7 @@ std::vector<CartLine> CartStore::lines_for(const std::string& user_id) {
     std::vector<CartLine> lines;
     for (const auto& doc :
          db_.collection(kCart).find(db::Bson(BCON_NEW("user_id", BCON_OID(&user))), &opts)) {
-        lines.push_back(line_from_bson(doc.view()));
+        lines.push_back(cart_line_from_bson(doc.view()));
     }
     return lines;
 }
@@ -57,7 +66,7 @@ std::optional<CartLine> CartStore::find_line(const std::string& user_id,
     auto doc =
         db_.collection(kCart).find_one(line_filter(require_oid(user_id), require_oid(product_id)));
     if (!doc) return std::nullopt;
-    return line_from_bson(doc->view());
+    return cart_line_from_bson(doc->view());
 }
 
 CartStore::AddResult CartStore::add(const std::string& user_id, const std::string& product_id,

@@ -9,7 +9,9 @@
 
 namespace flaskcart::db {
 class Db;
-}
+class Bson;
+class BsonView;
+}  // namespace flaskcart::db
 
 namespace flaskcart::models {
 
@@ -45,6 +47,13 @@ class CartLineStore {
                                                  std::int64_t quantity) = 0;
     virtual bool remove(const std::string& user_id, const std::string& product_id) = 0;
 };
+
+// The stored shape of a line ({_id, user_id, product_id, quantity, added_at}, what add()'s
+// upsert produces); throws std::invalid_argument when an id is not an ObjectId.
+db::Bson to_bson(const CartLine& line);
+// Throws std::runtime_error for a document of the wrong shape (ids not ObjectIds, quantity not
+// an integer).
+CartLine cart_line_from_bson(const db::BsonView& doc);
 
 // Data access for `cart`. Thread-safe. Ids are 24-hex strings validated by the caller.
 class CartStore final : public CartLineStore {

@@ -61,6 +61,37 @@ bool if_none_match_matches(std::string_view header, std::string_view etag) {
     return false;
 }
 
+db::Bson to_bson(const ProductImage& image) {
+    db::Bson doc;
+    BSON_APPEND_UTF8(doc.get(), "content_type", image.content_type.c_str());
+    BSON_APPEND_BINARY(doc.get(), "data", BSON_SUBTYPE_BINARY,
+                       reinterpret_cast<const std::uint8_t*>(image.data.data()),
+                       static_cast<std::uint32_t>(image.data.size()));
+    BSON_APPEND_UTF8(doc.get(), "sha256", image.sha256.c_str());
+    BSON_APPEND_INT64(doc.get(), "size", image.size);
+    BSON_APPEND_DATE_TIME(doc.get(), "updated_at", image.updated_at_ms);
+    return doc;
+}
+
+ProductImage image_from_bson(const db::BsonView& doc) {
+    ProductImage image;
+    image.content_type = doc.get_string("content_type").value_or("");
+    image.sha256 = doc.get_string("sha256").value_or("");
+    image.updated_at_ms = doc.get_date_ms("updated_at").value_or(0);
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc.get(), "data") || !BSON_ITER_HOLDS_BINARY(&it) ||
+        image.content_type.empty() || image.sha256.empty()) {
+        throw std::runtime_error("product_images: document of the wrong shape");
+    }
+    bson_subtype_t subtype;
+    std::uint32_t length = 0;
+    const std::uint8_t* bytes = nullptr;
+    bson_iter_binary(&it, &subtype, &length, &bytes);
+    image.data.assign(reinterpret_cast<const char*>(bytes), length);
+    image.size = length;
+    return image;
+}
+
 ProductImage ImageStore::put(std::string_view product_id, std::string content_type,
                              std::string data) {
     const auto oid = db::parse_oid(product_id);
@@ -73,16 +104,8 @@ ProductImage ImageStore::put(std::string_view product_id, std::string content_ty
     image.data = std::move(data);
 
     db::Bson update;
-    bson_t set;
-    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-    BSON_APPEND_UTF8(&set, "content_type", image.content_type.c_str());
-    BSON_APPEND_BINARY(&set, "data", BSON_SUBTYPE_BINARY,
-                       reinterpret_cast<const std::uint8_t*>(image.data.data()),
-                       static_cast<std::uint32_t>(image.data.size()));
-    BSON_APPEND_UTF8(&set, "sha256", image.sha256.c_str());
-    BSON_APPEND_INT64(&set, "size", image.size);
-    BSON_APPEND_DATE_TIME(&set, "updated_at", image.updated_at_ms);
-    bson_append_document_end(update.get(), &set);
+    const db::Bson fields = to_bson(image);
+    BSON_APPEND_DOCUMENT(update.get(), "$set", fields.get());
     db::Bson opts(BCON_NEW("upsert", BCON_BOOL(true)));
     // Two first uploads for one product can both take the insert branch of the upsert; the
     // loser gets a duplicate _id, and its retry is a plain update.
@@ -101,23 +124,7 @@ std::optional<ProductImage> ImageStore::find(std::string_view product_id) {
     if (!oid) return std::nullopt;
     auto doc = db_.collection(kCollection).find_one(id_filter(*oid));
     if (!doc) return std::nullopt;
-    const db::BsonView view = doc->view();
-    ProductImage image;
-    image.content_type = view.get_string("content_type").value_or("");
-    image.sha256 = view.get_string("sha256").value_or("");
-    image.updated_at_ms = view.get_date_ms("updated_at").value_or(0);
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, view.get(), "data") || !BSON_ITER_HOLDS_BINARY(&it) ||
-        image.content_type.empty() || image.sha256.empty()) {
-        throw std::runtime_error("malformed product image " + std::string(product_id));
-    }
-    bson_subtype_t subtype;
-    std::uint32_t length = 0;
-    const std::uint8_t* bytes = nullptr;
-    bson_iter_binary(&it, &subtype, &length, &bytes);
-    image.data.assign(reinterpret_cast<const char*>(bytes), length);
-    image.size = length;
-    return image;
+    return image_from_bson(doc->view());
 }
 
 bool ImageStore::remove(std::string_view product_id) {

@@ -10,7 +10,9 @@
 
 namespace flaskcart::db {
 class Db;
-}
+class Bson;
+class BsonView;
+}  // namespace flaskcart::db
 
 namespace flaskcart::models {
 
@@ -27,6 +29,13 @@ struct ProductImage {
     // Strong validator for ETag / If-None-Match, quoted.
     std::string etag() const { return "\"" + sha256 + "\""; }
 };
+
+// The stored fields of an image, without _id (the product's id): {content_type, data,
+// sha256, size, updated_at}.
+db::Bson to_bson(const ProductImage& image);
+// Throws std::runtime_error for a document of the wrong shape (no content_type or sha256
+// string, data not binary); size is the length of data.
+ProductImage image_from_bson(const db::BsonView& doc);
 
 // Hex SHA-256 of `data` (libsodium).
 std::string sha256_hex(std::string_view data);

@@ -8,6 +8,53 @@ namespace {
 
 constexpr const char* kOrders = "orders";
 
+bson_oid_t require_oid(const std::string& id) {
+    auto oid = db::parse_oid(id);
+    if (!oid) throw std::invalid_argument("orders: not an ObjectId: " + id);
+    return *oid;
+}
+
+// The embedded documents of the array `key`. A present field must be an array of documents; an
+// absent one is an error only when `required`.
+std::vector<db::Bson> documents_of(const db::BsonView& doc, const char* key, bool required) {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc.get(), key)) {
+        if (required) throw std::runtime_error(std::string("orders: no ") + key + " array");
+        return {};
+    }
+    bson_iter_t child;
+    if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &child)) {
+        throw std::runtime_error(std::string("orders: ") + key + " is not an array");
+    }
+    std::size_t count = 0;
+    while (bson_iter_next(&child)) {
+        if (!BSON_ITER_HOLDS_DOCUMENT(&child)) {
+            throw std::runtime_error(std::string("orders: an element of ") + key +
+                                     " is not a document");
+        }
+        ++count;
+    }
+    auto documents = doc.get_documents(key);
+    if (documents.size() != count)
+        throw std::runtime_error("orders: unreadable " + std::string(key));
+    return documents;
+}
+
+db::Bson visible_filter(const bson_oid_t& user) {
+    return db::Bson(BCON_NEW("user_id", BCON_OID(&user), "status", "{", "$nin", "[",
+                             BCON_UTF8(order_status::kReserving), BCON_UTF8(order_status::kFailed),
+                             "]", "}"));
+}
+
+std::vector<Order> map_orders(std::vector<db::Bson> docs) {
+    std::vector<Order> orders;
+    orders.reserve(docs.size());
+    for (const auto& doc : docs) orders.push_back(order_from_bson(doc.view()));
+    return orders;
+}
+
+}  // namespace
+
 Order order_from_bson(const db::BsonView& doc) {
     Order order;
     auto id = doc.get_oid("_id");
@@ -21,7 +68,7 @@ Order order_from_bson(const db::BsonView& doc) {
     order.user_id = db::oid_to_string(*user);
     order.status = *status;
     order.total_cents = *total;
-    for (const auto& line_doc : doc.get_documents("products")) {
+    for (const auto& line_doc : documents_of(doc, "products", true)) {
         const db::BsonView line = line_doc.view();
         auto product = line.get_oid("product_id");
         auto quantity = line.get_int64("quantity");
@@ -32,7 +79,7 @@ Order order_from_bson(const db::BsonView& doc) {
         order.lines.push_back(
             {db::oid_to_string(*product), line.get_string("name").value_or(""), *quantity, *price});
     }
-    for (const auto& change_doc : doc.get_documents("status_history")) {
+    for (const auto& change_doc : documents_of(doc, "status_history", false)) {
         const db::BsonView change = change_doc.view();
         order.history.push_back(
             {change.get_string("status").value_or(""), change.get_date_ms("at").value_or(0)});
@@ -46,15 +93,16 @@ Order order_from_bson(const db::BsonView& doc) {
     return order;
 }
 
-db::Bson order_to_bson(const Order& order, const bson_oid_t& id) {
-    const bson_oid_t user = *db::parse_oid(order.user_id);
+db::Bson to_bson(const Order& order) {
+    const bson_oid_t id = require_oid(order.id);
+    const bson_oid_t user = require_oid(order.user_id);
     db::Bson doc(BCON_NEW("_id", BCON_OID(&id), "user_id", BCON_OID(&user)));
     bson_t lines;
     BSON_APPEND_ARRAY_BEGIN(doc.get(), "products", &lines);
     int i = 0;
     for (const OrderLine& line : order.lines) {
         const std::string key = std::to_string(i++);
-        const bson_oid_t product = *db::parse_oid(line.product_id);
+        const bson_oid_t product = require_oid(line.product_id);
         bson_t item;
         BSON_APPEND_DOCUMENT_BEGIN(&lines, key.c_str(), &item);
         BSON_APPEND_OID(&item, "product_id", &product);
@@ -81,25 +129,13 @@ db::Bson order_to_bson(const Order& order, const bson_oid_t& id) {
     BSON_APPEND_UTF8(doc.get(), "idempotency_key", order.idempotency_key.c_str());
     BSON_APPEND_UTF8(doc.get(), "request_fingerprint", order.request_fingerprint.c_str());
     BSON_APPEND_BOOL(doc.get(), "restocked", order.restocked);
+    if (order.restocked_at_ms != 0) {
+        BSON_APPEND_DATE_TIME(doc.get(), "restocked_at", order.restocked_at_ms);
+    }
     BSON_APPEND_DATE_TIME(doc.get(), "created_at", order.created_at_ms);
     BSON_APPEND_DATE_TIME(doc.get(), "updated_at", order.updated_at_ms);
     return doc;
 }
-
-db::Bson visible_filter(const bson_oid_t& user) {
-    return db::Bson(BCON_NEW("user_id", BCON_OID(&user), "status", "{", "$nin", "[",
-                             BCON_UTF8(order_status::kReserving), BCON_UTF8(order_status::kFailed),
-                             "]", "}"));
-}
-
-std::vector<Order> map_orders(std::vector<db::Bson> docs) {
-    std::vector<Order> orders;
-    orders.reserve(docs.size());
-    for (const auto& doc : docs) orders.push_back(order_from_bson(doc.view()));
-    return orders;
-}
-
-}  // namespace
 
 void OrderStore::ensure_indexes(db::Db& db) {
     // orders_user_key_unique: one order per (user, Idempotency-Key); every order has a key
@@ -113,14 +149,15 @@ void OrderStore::ensure_indexes(db::Db& db) {
 }
 
 bool OrderStore::insert(Order& order) {
-    const bson_oid_t id = db::new_oid();
+    Order stored = order;
+    stored.id = db::oid_to_string(db::new_oid());
     try {
-        db_.collection(kOrders).insert_one(order_to_bson(order, id));
+        db_.collection(kOrders).insert_one(to_bson(stored));
     } catch (const db::DbError& error) {
         if (error.kind() == db::DbErrorKind::kDuplicateKey) return false;
         throw;
     }
-    order.id = db::oid_to_string(id);
+    order.id = std::move(stored.id);
     return true;
 }
 

@@ -12,7 +12,9 @@
 
 namespace flaskcart::db {
 class Db;
-}
+class Bson;
+class BsonView;
+}  // namespace flaskcart::db
 
 namespace flaskcart::models {
 
@@ -54,6 +56,14 @@ struct Order {
     std::int64_t created_at_ms = 0;
     std::int64_t updated_at_ms = 0;
 };
+
+// The stored document of `order` (see the top of this file); throws std::invalid_argument when
+// order.id, user_id or a line's product_id is not an ObjectId.
+db::Bson to_bson(const Order& order);
+// Throws std::runtime_error for a document of the wrong shape: _id/user_id not ObjectIds, no
+// string status or integer total, `products` not an array of well-formed lines, or
+// `status_history` present but not an array of documents.
+Order order_from_bson(const db::BsonView& doc);
 
 class OrderStore {
   public:

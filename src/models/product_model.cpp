@@ -11,36 +11,10 @@ namespace {
 
 constexpr const char* kCollection = "products";
 
-std::optional<Product> product_from_bson(db::BsonView doc) {
-    auto id = doc.get_oid("_id");
-    auto name = doc.get_string("name");
-    auto price = doc.get_int64("price_cents");
-    if (!id || !name || !price) return std::nullopt;
-    Product product;
-    product.id = db::oid_to_string(*id);
-    product.name = *name;
-    product.description = doc.get_string("description").value_or("");
-    product.price_cents = *price;
-    if (auto category = doc.get_oid("category_id")) {
-        product.category_id = db::oid_to_string(*category);
-    }
-    product.stock = doc.get_int64("stock").value_or(0);
-    product.image_url = doc.get_string("image_url").value_or("");
-    product.created_at_ms = doc.get_date_ms("created_at").value_or(0);
-    product.updated_at_ms = doc.get_date_ms("updated_at").value_or(product.created_at_ms);
-    return product;
-}
-
 std::vector<Product> products_from(const std::vector<db::Bson>& docs) {
     std::vector<Product> out;
     out.reserve(docs.size());
-    for (const db::Bson& doc : docs) {
-        if (auto product = product_from_bson(doc.view())) {
-            out.push_back(std::move(*product));
-        } else {
-            throw std::runtime_error("malformed product document: " + doc.view().to_debug_json());
-        }
-    }
+    for (const db::Bson& doc : docs) out.push_back(product_from_bson(doc.view()));
     return out;
 }
 
@@ -121,6 +95,46 @@ db::Bson list_filter(const ProductQuery& query) {
 
 }  // namespace
 
+db::Bson to_bson(const Product& product) {
+    const auto id = db::parse_oid(product.id);
+    if (!id) throw std::invalid_argument("products: not an ObjectId: " + product.id);
+    db::Bson doc;
+    BSON_APPEND_OID(doc.get(), "_id", &*id);
+    append_catalog_fields(doc.get(), {.name = product.name,
+                                      .description = product.description,
+                                      .price_cents = product.price_cents});
+    if (auto category = db::parse_oid(product.category_id)) {
+        BSON_APPEND_OID(doc.get(), "category_id", &*category);
+    }
+    BSON_APPEND_INT64(doc.get(), "stock", product.stock);
+    if (!product.image_url.empty()) {
+        BSON_APPEND_UTF8(doc.get(), "image_url", product.image_url.c_str());
+    }
+    BSON_APPEND_DATE_TIME(doc.get(), "created_at", product.created_at_ms);
+    BSON_APPEND_DATE_TIME(doc.get(), "updated_at", product.updated_at_ms);
+    return doc;
+}
+
+Product product_from_bson(const db::BsonView& doc) {
+    auto id = doc.get_oid("_id");
+    auto name = doc.get_string("name");
+    auto price = doc.get_int64("price_cents");
+    if (!id || !name || !price) throw std::runtime_error("products: document of the wrong shape");
+    Product product;
+    product.id = db::oid_to_string(*id);
+    product.name = *name;
+    product.description = doc.get_string("description").value_or("");
+    product.price_cents = *price;
+    if (auto category = doc.get_oid("category_id")) {
+        product.category_id = db::oid_to_string(*category);
+    }
+    product.stock = doc.get_int64("stock").value_or(0);
+    product.image_url = doc.get_string("image_url").value_or("");
+    product.created_at_ms = doc.get_date_ms("created_at").value_or(0);
+    product.updated_at_ms = doc.get_date_ms("updated_at").value_or(product.created_at_ms);
+    return product;
+}
+
 // Indexes, and the queries each one serves on MongoDB (FerretDB's SQLite backend uses only the
 // _id index and scans for everything else, so these matter for production only):
 // - name_lower_1__id_1: sort=name/-name (walked forwards or backwards; _id breaks ties so pages
@@ -148,30 +162,18 @@ void ProductStore::ensure_indexes(db::Db& db) {
 }
 
 Product ProductStore::create(const NewProduct& product) {
-    const bson_oid_t id = db::new_oid();
     const std::int64_t now = db::now_ms();
-    db::Bson doc;
-    BSON_APPEND_OID(doc.get(), "_id", &id);
-    append_catalog_fields(doc.get(), product);
-    if (auto category = db::parse_oid(product.category_id)) {
-        BSON_APPEND_OID(doc.get(), "category_id", &*category);
-    }
-    BSON_APPEND_INT64(doc.get(), "stock", product.stock);
-    if (!product.image_url.empty()) {
-        BSON_APPEND_UTF8(doc.get(), "image_url", product.image_url.c_str());
-    }
-    BSON_APPEND_DATE_TIME(doc.get(), "created_at", now);
-    BSON_APPEND_DATE_TIME(doc.get(), "updated_at", now);
-    db_.collection(kCollection).insert_one(doc);
-    return Product{.id = db::oid_to_string(id),
-                   .name = product.name,
-                   .description = product.description,
-                   .price_cents = product.price_cents,
-                   .category_id = product.category_id,
-                   .stock = product.stock,
-                   .image_url = product.image_url,
-                   .created_at_ms = now,
-                   .updated_at_ms = now};
+    Product created{.id = db::oid_to_string(db::new_oid()),
+                    .name = product.name,
+                    .description = product.description,
+                    .price_cents = product.price_cents,
+                    .category_id = product.category_id,
+                    .stock = product.stock,
+                    .image_url = product.image_url,
+                    .created_at_ms = now,
+                    .updated_at_ms = now};
+    db_.collection(kCollection).insert_one(to_bson(created));
+    return created;
 }
 
 std::optional<Product> ProductStore::find_by_id(std::string_view id) {
@@ -181,9 +183,7 @@ std::optional<Product> ProductStore::find_by_id(std::string_view id) {
     append_projection(opts.get());
     auto doc = db_.collection(kCollection).find_one(id_filter(*oid), &opts);
     if (!doc) return std::nullopt;
-    auto product = product_from_bson(doc->view());
-    if (!product) throw std::runtime_error("malformed product document " + std::string(id));
-    return product;
+    return product_from_bson(doc->view());
 }
 
 std::vector<Product> ProductStore::find_by_ids(const std::vector<std::string>& ids) {

@@ -18,7 +18,9 @@
 
 namespace flaskcart::db {
 class Db;
-}
+class Bson;
+class BsonView;
+}  // namespace flaskcart::db
 
 namespace flaskcart::models {
 
@@ -38,6 +40,14 @@ struct Product {
     std::int64_t created_at_ms = 0;
     std::int64_t updated_at_ms = 0;
 };
+
+// The stored catalog fields of `product` (see the top of this file; not the checkout arrays);
+// throws std::invalid_argument when product.id is not an ObjectId. An empty or invalid
+// category_id and an empty image_url are left out.
+db::Bson to_bson(const Product& product);
+// Throws std::runtime_error for a document of the wrong shape (no ObjectId _id, string name or
+// integer price_cents).
+Product product_from_bson(const db::BsonView& doc);
 
 struct NewProduct {
     std::string name;

@@ -9,6 +9,23 @@ namespace {
 constexpr const char* kUsers = "users";
 constexpr const char* kRevokedTokens = "revoked_tokens";
 
+db::Bson id_filter(const bson_oid_t& id) {
+    return db::Bson(BCON_NEW("_id", BCON_OID(&id)));
+}
+
+}  // namespace
+
+db::Bson to_bson(const User& user) {
+    const auto id = db::parse_oid(user.id);
+    if (!id) throw std::invalid_argument("users: not an ObjectId: " + user.id);
+    return db::Bson(BCON_NEW(
+        "_id", BCON_OID(&*id), "name", BCON_UTF8(user.name.c_str()), "email",
+        BCON_UTF8(user.email.c_str()), "password", BCON_UTF8(user.password_hash.c_str()), "phone",
+        BCON_UTF8(user.phone.c_str()), "address", BCON_UTF8(user.address.c_str()), "role",
+        BCON_UTF8(user.role.c_str()), "created_at", BCON_DATE_TIME(user.created_at_ms),
+        "updated_at", BCON_DATE_TIME(user.updated_at_ms)));
+}
+
 User user_from_bson(const db::BsonView& doc) {
     User user;
     auto id = doc.get_oid("_id");
@@ -27,12 +44,6 @@ User user_from_bson(const db::BsonView& doc) {
     return user;
 }
 
-db::Bson id_filter(const bson_oid_t& id) {
-    return db::Bson(BCON_NEW("_id", BCON_OID(&id)));
-}
-
-}  // namespace
-
 void UserStore::ensure_indexes(db::Db& db) {
     // users_email_unique serves login (find by email) and decides duplicate registrations.
     db.collection(kUsers).create_indexes({{"users_email_unique", {{"email", 1}}, true}});
@@ -42,21 +53,23 @@ void UserStore::ensure_indexes(db::Db& db) {
 }
 
 std::optional<User> UserStore::create(const NewUser& user) {
-    const bson_oid_t id = db::new_oid();
     const std::int64_t now = db::now_ms();
-    db::Bson doc(BCON_NEW("_id", BCON_OID(&id), "name", BCON_UTF8(user.name.c_str()), "email",
-                          BCON_UTF8(user.email.c_str()), "password",
-                          BCON_UTF8(user.password_hash.c_str()), "phone",
-                          BCON_UTF8(user.phone.c_str()), "address", BCON_UTF8(user.address.c_str()),
-                          "role", BCON_UTF8(user.role.c_str()), "created_at", BCON_DATE_TIME(now),
-                          "updated_at", BCON_DATE_TIME(now)));
+    const User created{.id = db::oid_to_string(db::new_oid()),
+                       .name = user.name,
+                       .email = user.email,
+                       .password_hash = user.password_hash,
+                       .phone = user.phone,
+                       .address = user.address,
+                       .role = user.role,
+                       .created_at_ms = now,
+                       .updated_at_ms = now};
     try {
-        db_.collection(kUsers).insert_one(doc);
+        db_.collection(kUsers).insert_one(to_bson(created));
     } catch (const db::DbError& error) {
         if (error.kind() == db::DbErrorKind::kDuplicateKey) return std::nullopt;
         throw;
     }
-    return user_from_bson(doc.view());
+    return created;
 }
 
 std::optional<User> UserStore::find_by_id(std::string_view id) {

@@ -11,7 +11,9 @@
 
 namespace flaskcart::db {
 class Db;
-}
+class Bson;
+class BsonView;
+}  // namespace flaskcart::db
 
 namespace flaskcart::models {
 
@@ -29,6 +31,13 @@ struct User {
     std::int64_t created_at_ms = 0;
     std::int64_t updated_at_ms = 0;
 };
+
+// The stored document of `user` ({_id, name, email, password, phone, address, role,
+// created_at, updated_at}); throws std::invalid_argument when user.id is not an ObjectId.
+db::Bson to_bson(const User& user);
+// Throws std::runtime_error for a document of the wrong shape (no ObjectId _id, no string email
+// or password); absent optional fields read as empty (role: customer).
+User user_from_bson(const db::BsonView& doc);
 
 struct NewUser {
     std::string name;

@@ -69,6 +69,7 @@ class UserHandlers {
         auto phone = fields.string("phone", false, 0, 32);
         auto address = fields.string("address", false, 0, 500);
         fields.finish();
+        auth_.admit_registration(ctx.request());
 
         models::NewUser user;
         user.name = *name;
@@ -93,7 +94,7 @@ class UserHandlers {
         auto password = read_password(body, "password", true, fields);
         fields.finish();
         auto signed_in =
-            auth_.login(helpers::to_lower_ascii(*email), *password, ctx.request().remote_address);
+            auth_.login(helpers::to_lower_ascii(*email), *password, auth_.client_address(ctx.request()));
         return Response::json(200, {{"token", signed_in.token.token},
                                     {"token_type", "Bearer"},
                                     {"expires_in", signed_in.token.expires_in},

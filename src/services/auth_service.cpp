@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <limits>
+
+#include "models/user_model.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
 
@@ -10,6 +14,9 @@ namespace flaskcart::services {
 using http::ApiError;
 
 namespace {
+// Clock skew tolerated between the instance that issued a token and the one checking it.
+constexpr std::int64_t kClockLeewaySeconds = 60;
+
 
 // Admits one guess under `throttle` for its lifetime; if the guess is never judged (an error
 // before or during the check) it counts neither way.
@@ -67,7 +74,10 @@ AuthService::AuthService(const Config& config, models::UserStore& users,
       email_throttle_(config.login_max_failures_per_email,
                       std::chrono::seconds(config.login_lockout_seconds)),
       address_throttle_(config.login_max_failures_per_address,
-                        std::chrono::seconds(config.login_lockout_seconds)) {
+                        std::chrono::seconds(config.login_lockout_seconds)),
+      register_throttle_(config.register_max_per_address,
+                         std::chrono::seconds(config.register_window_seconds)),
+      trusted_proxies_(http::TrustedProxies::parse(config.trusted_proxies)) {
     crypto::sodium_ready();
     if (secret_.empty()) {
         secret_ = crypto::random_hex(32);
@@ -94,6 +104,22 @@ bool AuthService::verify_password(const std::string& hash, const std::string& pa
 void AuthService::burn_verification_time(const std::string& password) {
     HashPermit permit(hash_slots_);
     (void)crypto::verify_password(dummy_hash_, password);
+}
+
+std::string AuthService::client_address(const http::Request& request) const {
+    return trusted_proxies_.client_address(request.remote_address,
+                                           request.header("x-forwarded-for"));
+}
+
+void AuthService::admit_registration(const http::Request& request) {
+    const std::string client = client_address(request);
+    // begin_attempt() admits and counts in one critical section, so concurrent registrations
+    // cannot pass the limit together; every admitted one counts (see the header).
+    if (const int wait = register_throttle_.begin_attempt(client); wait > 0) {
+        throw ApiError::too_many_requests(
+            wait, "too many registrations from this address; try again later");
+    }
+    register_throttle_.finish_attempt(client, LoginThrottle::Outcome::kFailed);
 }
 
 IssuedToken AuthService::issue_token(const std::string& user_id, const std::string& role) {
@@ -137,8 +163,19 @@ http::Principal AuthService::verify_token(const std::string& token) {
     auto claims = crypto::verify_jwt_hs256(token, secret_);
     if (!claims) throw ApiError::unauthorized("the token is invalid");
     if (claims->issuer != config_.jwt_issuer) throw ApiError::unauthorized("the token is invalid");
-    if (claims->expires_at <= db::now_ms() / 1000) {
-        throw ApiError::unauthorized("the token has expired");
+    const std::int64_t now = db::now_ms() / 1000;
+    if (claims->expires_at <= now) throw ApiError::unauthorized("the token has expired");
+    // This service never issues a token that lives longer than the TTL or was issued in the
+    // future; allowing for clock skew between instances, anything else was not minted here
+    // (and an unbounded exp would overflow the revocation's expiry in milliseconds).
+    if (claims->expires_at > now + config_.token_ttl_seconds + kClockLeewaySeconds ||
+        claims->issued_at > now + kClockLeewaySeconds) {
+        throw ApiError::unauthorized("the token is invalid");
+    }
+    // No leeway: this service never sets nbf, so a token that has one says exactly when it
+    // starts (RFC 7519 §4.1.5).
+    if (claims->not_before && *claims->not_before > now) {
+        throw ApiError::unauthorized("the token is not valid yet");
     }
     return {claims->subject, claims->role, claims->token_id, claims->expires_at};
 }
@@ -183,7 +220,11 @@ http::Principal AuthService::require_self_or_admin(http::RequestContext& ctx,
 }
 
 void AuthService::revoke(const http::Principal& principal) {
-    revoked_.revoke(principal.token_id, principal.expires_at * 1000);
+    // verify_token() bounds expires_at to now + TTL + leeway, so the product cannot overflow;
+    // the clamp keeps that true for any principal built elsewhere.
+    constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1000;
+    revoked_.revoke(principal.token_id,
+                    std::clamp<std::int64_t>(principal.expires_at, 0, kMaxSeconds) * 1000);
 }
 
 }  // namespace flaskcart::services

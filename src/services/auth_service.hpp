@@ -12,6 +12,7 @@
 #include <string>
 
 #include "config.hpp"
+#include "http/client_address.hpp"
 #include "http/context.hpp"
 #include "models/user_model.hpp"
 #include "services/login_throttle.hpp"
@@ -62,6 +63,15 @@ class AuthService {
 
     LoginThrottle& email_throttle() noexcept { return email_throttle_; }
     LoginThrottle& address_throttle() noexcept { return address_throttle_; }
+    // Counts a registration attempt from the request's client address, or throws 429 (with
+    // Retry-After) when that address has used up its registrations for the window. Every
+    // valid attempt counts, accepted or not: each costs a password hash, and a 409 tells
+    // whether an email is registered. Check and count are one step.
+    void admit_registration(const http::Request& request);
+
+    // The address per-address limits key on: the peer, or the client a trusted proxy forwards
+    // (see http::TrustedProxies).
+    std::string client_address(const http::Request& request) const;
 
   private:
     http::Principal verify_token(const std::string& token);
@@ -75,6 +85,8 @@ class AuthService {
     utils::FairSemaphore hash_slots_;
     LoginThrottle email_throttle_;
     LoginThrottle address_throttle_;
+    LoginThrottle register_throttle_;
+    http::TrustedProxies trusted_proxies_;
 };
 
 }  // namespace flaskcart::services

@@ -3,6 +3,7 @@
 #include <jwt.h>
 #include <sodium.h>
 
+#include <boost/json.hpp>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -41,6 +42,22 @@ std::optional<std::int64_t> int_grant(jwt_t* jwt, const char* name) {
     const long value = jwt_get_grant_int(jwt, name);
     if (errno != 0) return std::nullopt;
     return static_cast<std::int64_t>(value);
+}
+
+// An optional integer claim: {value}, or {std::nullopt} when absent; std::nullopt when present
+// but not an integer. libjwt 1.10 tells neither a mistyped grant from a missing one (errno) nor
+// dumps a scalar grant on its own (json_dumps without JSON_ENCODE_ANY), so the claims object is
+// read whole.
+std::optional<std::optional<std::int64_t>> optional_int_grant(jwt_t* jwt, const char* name) {
+    const MallocString json(jwt_get_grants_json(jwt, nullptr));
+    if (!json) return std::nullopt;
+    boost::system::error_code ec;
+    const boost::json::value grants = boost::json::parse(json.get(), ec);
+    if (ec || !grants.is_object()) return std::nullopt;
+    const boost::json::value* value = grants.as_object().if_contains(name);
+    if (value == nullptr) return std::optional<std::int64_t>();
+    if (!value->is_int64()) return std::nullopt;
+    return std::optional<std::int64_t>(value->as_int64());
 }
 
 }  // namespace
@@ -116,7 +133,11 @@ std::optional<JwtClaims> verify_jwt_hs256(const std::string& token, std::string_
     auto issuer = string_grant(jwt.get(), "iss");
     auto issued_at = int_grant(jwt.get(), "iat");
     auto expires_at = int_grant(jwt.get(), "exp");
-    if (!subject || !role || !token_id || !issuer || !issued_at || !expires_at) return std::nullopt;
+    auto not_before = optional_int_grant(jwt.get(), "nbf");
+    if (!subject || !role || !token_id || !issuer || !issued_at || !expires_at || !not_before) {
+        return std::nullopt;
+    }
+    claims.not_before = *not_before;
     claims.subject = std::move(*subject);
     claims.role = std::move(*role);
     claims.token_id = std::move(*token_id);

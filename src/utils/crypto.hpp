@@ -34,12 +34,14 @@ struct JwtClaims {
     std::string issuer;
     std::int64_t issued_at = 0;
     std::int64_t expires_at = 0;
+    std::optional<std::int64_t> not_before;  // `nbf`, when the token has one
 };
 
 std::string sign_jwt_hs256(const JwtClaims& claims, std::string_view secret);
 // The claims when the token is a well-formed HS256 JWT signed with `secret`, with string sub,
-// role, jti and iss and integer iat and exp; std::nullopt otherwise. Expiry and issuer are
-// checked by the caller. Any `alg` other than HS256 (including "none") is refused.
+// role, jti and iss, integer iat and exp, and an integer nbf if there is one; std::nullopt
+// otherwise. Times (exp, nbf, iat) and issuer are checked by the caller. Any `alg` other than
+// HS256 (including "none") is refused.
 std::optional<JwtClaims> verify_jwt_hs256(const std::string& token, std::string_view secret);
 
 }  // namespace flaskcart::crypto

@@ -3,47 +3,98 @@
 #include <spdlog/spdlog.h>
 
 #include <functional>
+#include <system_error>
 #include <utility>
 
 namespace flaskcart::db {
 
 DbError::DbError(DbErrorKind kind, std::uint32_t domain, std::uint32_t code,
-                 const std::string& message)
-    : std::runtime_error(message), kind_(kind), domain_(domain), code_(code) {}
+                 const std::string& message, int retry_after_seconds)
+    : std::runtime_error(message),
+      kind_(kind),
+      domain_(domain),
+      code_(code),
+      retry_after_seconds_(retry_after_seconds) {}
 
-DbErrorKind classify_error(const bson_error_t& error) noexcept {
-    switch (error.code) {
-        case 11000:
-        case 11001:
-        case 12582:
-            return DbErrorKind::kDuplicateKey;
-        case 50:  // MaxTimeMSExpired
-            return DbErrorKind::kTimeout;
-        case 2:    // BadValue
-        case 9:    // FailedToParse
-        case 14:   // TypeMismatch
-        case 238:  // NotImplemented (FerretDB)
-            if (error.domain == MONGOC_ERROR_SERVER || error.domain == MONGOC_ERROR_QUERY) {
-                return DbErrorKind::kBadQuery;
-            }
-            break;
-        default:
-            break;
-    }
-    switch (error.domain) {
-        case MONGOC_ERROR_SERVER_SELECTION:
-        case MONGOC_ERROR_CLIENT:
-            return DbErrorKind::kUnavailable;
-        case MONGOC_ERROR_STREAM:
-            return error.code == MONGOC_ERROR_STREAM_SOCKET ? DbErrorKind::kTimeout
-                                                            : DbErrorKind::kUnavailable;
-        default:
-            return DbErrorKind::kOther;
-    }
+namespace {
+
+// Server-reported codes arrive under several domains (MONGOC_ERROR_SERVER with error API v2,
+// QUERY/COLLECTION with the legacy API, WRITE_CONCERN for write-concern errors): rows with
+// this pseudo-domain match any of them. No real domain is 0.
+constexpr std::uint32_t kServerDomain = 0;
+constexpr std::uint32_t kAnyCode = 0xFFFFFFFF;
+
+bool is_server_domain(std::uint32_t domain) noexcept {
+    return domain == MONGOC_ERROR_SERVER || domain == MONGOC_ERROR_QUERY ||
+           domain == MONGOC_ERROR_COLLECTION || domain == MONGOC_ERROR_WRITE_CONCERN;
 }
 
-void throw_db_error(const bson_error_t& error, std::string_view context) {
-    throw DbError(classify_error(error), error.domain, error.code,
+struct ErrorRule {
+    std::uint32_t domain;
+    std::uint32_t code;
+    DbErrorKind kind;
+};
+
+// The one classification table: the first row matching (domain, code) wins; no row → kOther.
+// Transient server codes are the retryable-error codes of the MongoDB retryable reads/writes
+// specifications. Client-side driver errors are unavailability only when they mean the server
+// could not be reached (selection, stream); the rest — bad credentials (CLIENT_AUTHENTICATE,
+// SASL, SCRAM), invalid BSON, wrong arguments, protocol errors — are defects or
+// misconfiguration that retrying cannot fix: 500, and they do not open the circuit.
+constexpr ErrorRule kErrorRules[] = {
+    {kServerDomain, 11000, DbErrorKind::kDuplicateKey},  // DuplicateKey
+    {kServerDomain, 11001, DbErrorKind::kDuplicateKey},  // legacy DuplicateKey on update
+    {kServerDomain, 12582, DbErrorKind::kDuplicateKey},  // legacy DuplicateKeyValue
+    {kServerDomain, 50, DbErrorKind::kTimeout},          // MaxTimeMSExpired
+    {kServerDomain, 89, DbErrorKind::kTimeout},          // NetworkTimeout
+    {kServerDomain, 262, DbErrorKind::kTimeout},         // ExceededTimeLimit
+    {kServerDomain, 6, DbErrorKind::kUnavailable},       // HostUnreachable
+    {kServerDomain, 7, DbErrorKind::kUnavailable},       // HostNotFound
+    {kServerDomain, 91, DbErrorKind::kUnavailable},      // ShutdownInProgress
+    {kServerDomain, 134, DbErrorKind::kUnavailable},     // ReadConcernMajorityNotAvailableYet
+    {kServerDomain, 189, DbErrorKind::kUnavailable},     // PrimarySteppedDown
+    {kServerDomain, 9001, DbErrorKind::kUnavailable},    // SocketException
+    {kServerDomain, 10058, DbErrorKind::kUnavailable},   // LegacyNotPrimary
+    {kServerDomain, 10107, DbErrorKind::kUnavailable},   // NotWritablePrimary
+    {kServerDomain, 11600, DbErrorKind::kUnavailable},   // InterruptedAtShutdown
+    {kServerDomain, 11602, DbErrorKind::kUnavailable},   // InterruptedDueToReplStateChange
+    {kServerDomain, 13435, DbErrorKind::kUnavailable},   // NotPrimaryNoSecondaryOk
+    {kServerDomain, 13436, DbErrorKind::kUnavailable},   // NotPrimaryOrSecondary
+    {kServerDomain, 2, DbErrorKind::kBadQuery},          // BadValue
+    {kServerDomain, 9, DbErrorKind::kBadQuery},          // FailedToParse
+    {kServerDomain, 14, DbErrorKind::kBadQuery},         // TypeMismatch
+    {kServerDomain, 238, DbErrorKind::kBadQuery},        // NotImplemented (FerretDB)
+    {kServerDomain, 13, DbErrorKind::kOther},            // Unauthorized
+    {kServerDomain, 18, DbErrorKind::kOther},            // AuthenticationFailed
+    {MONGOC_ERROR_SERVER_SELECTION, kAnyCode, DbErrorKind::kUnavailable},
+    {MONGOC_ERROR_STREAM, MONGOC_ERROR_STREAM_SOCKET, DbErrorKind::kTimeout},  // read/write failed
+    {MONGOC_ERROR_STREAM, kAnyCode, DbErrorKind::kUnavailable},  // resolve, connect, closed
+    {MONGOC_ERROR_CLIENT, MONGOC_ERROR_CLIENT_AUTHENTICATE, DbErrorKind::kOther},
+    {MONGOC_ERROR_CLIENT, kAnyCode, DbErrorKind::kOther},
+};
+
+}  // namespace
+
+DbErrorKind classify_error(const bson_error_t& error, const bson_t* reply) noexcept {
+    DbErrorKind kind = DbErrorKind::kOther;
+    for (const ErrorRule& rule : kErrorRules) {
+        const bool domain_matches = rule.domain == kServerDomain ? is_server_domain(error.domain)
+                                                                 : rule.domain == error.domain;
+        if (domain_matches && (rule.code == kAnyCode || rule.code == error.code)) {
+            kind = rule.kind;
+            break;
+        }
+    }
+    // The server marks transient write failures with this label whatever their code.
+    if (kind == DbErrorKind::kOther && reply != nullptr &&
+        mongoc_error_has_label(reply, "RetryableWriteError")) {
+        kind = DbErrorKind::kUnavailable;
+    }
+    return kind;
+}
+
+void throw_db_error(const bson_error_t& error, std::string_view context, const bson_t* reply) {
+    throw DbError(classify_error(error, reply), error.domain, error.code,
                   std::string(context) + ": " + error.message);
 }
 
@@ -218,17 +269,34 @@ Collection::Collection(Collection&& other) noexcept
       collection_(std::move(other.collection_)),
       name_(std::move(other.name_)) {}
 
-namespace {
+void Collection::succeeded() noexcept {
+    try {
+        db_->record_answer();
+    } catch (const std::system_error&) {
+        // A mutex that cannot be locked: the circuit closes on the next answer instead.
+    }
+}
 
-std::vector<Bson> drain(mongoc_cursor_t* raw, std::string_view context) {
+void Collection::fail(const bson_error_t& error, std::string_view context, const bson_t* reply) {
+    DbError failure(classify_error(error, reply), error.domain, error.code,
+                    std::string(context) + ": " + error.message);
+    db_->record_failure(failure);
+    throw failure;
+}
+
+std::vector<Bson> Collection::drain(mongoc_cursor_t* raw, std::string_view context) {
     CursorPtr cursor(raw);
     std::vector<Bson> out;
     const bson_t* doc = nullptr;
     while (mongoc_cursor_next(cursor.get(), &doc)) out.push_back(Bson::copy_of(doc));
     bson_error_t error;
-    if (mongoc_cursor_error(cursor.get(), &error)) throw_db_error(error, context);
+    const bson_t* reply = nullptr;
+    if (mongoc_cursor_error_document(cursor.get(), &error, &reply)) fail(error, context, reply);
+    succeeded();
     return out;
 }
+
+namespace {
 
 std::int64_t reply_count(const ScopedReply& reply, const char* key) {
     return BsonView(reply.get()).get_int64(key).value_or(0);
@@ -257,7 +325,8 @@ std::int64_t Collection::count(const Bson& filter) {
     bson_error_t error;
     const std::int64_t n = mongoc_collection_count_documents(collection_.get(), filter.get(),
                                                              nullptr, nullptr, reply.out(), &error);
-    if (n < 0) throw_db_error(error, "count " + name_);
+    if (n < 0) fail(error, "count " + name_, reply.get());
+    succeeded();
     return n;
 }
 
@@ -271,8 +340,9 @@ void Collection::insert_one(const Bson& doc) {
     ScopedReply reply;
     bson_error_t error;
     if (!mongoc_collection_insert_one(collection_.get(), doc.get(), nullptr, reply.out(), &error)) {
-        throw_db_error(error, "insert_one " + name_);
+        fail(error, "insert_one " + name_, reply.get());
     }
+    succeeded();
 }
 
 UpdateResult Collection::update_one(const Bson& filter, const Bson& update, const Bson* opts) {
@@ -281,8 +351,9 @@ UpdateResult Collection::update_one(const Bson& filter, const Bson& update, cons
     if (!mongoc_collection_update_one(collection_.get(), filter.get(), update.get(),
                                       opts != nullptr ? opts->get() : nullptr, reply.out(),
                                       &error)) {
-        throw_db_error(error, "update_one " + name_);
+        fail(error, "update_one " + name_, reply.get());
     }
+    succeeded();
     UpdateResult result;
     result.matched = reply_count(reply, "matchedCount");
     result.modified = reply_count(reply, "modifiedCount");
@@ -295,8 +366,9 @@ std::int64_t Collection::delete_one(const Bson& filter) {
     bson_error_t error;
     if (!mongoc_collection_delete_one(collection_.get(), filter.get(), nullptr, reply.out(),
                                       &error)) {
-        throw_db_error(error, "delete_one " + name_);
+        fail(error, "delete_one " + name_, reply.get());
     }
+    succeeded();
     return reply_count(reply, "deletedCount");
 }
 
@@ -305,8 +377,9 @@ std::int64_t Collection::delete_many(const Bson& filter) {
     bson_error_t error;
     if (!mongoc_collection_delete_many(collection_.get(), filter.get(), nullptr, reply.out(),
                                        &error)) {
-        throw_db_error(error, "delete_many " + name_);
+        fail(error, "delete_many " + name_, reply.get());
     }
+    succeeded();
     return reply_count(reply, "deletedCount");
 }
 
@@ -335,8 +408,9 @@ void Collection::create_indexes(const std::vector<IndexSpec>& indexes) {
         bson_error_t error;
         if (!mongoc_collection_write_command_with_opts(collection_.get(), command.get(), nullptr,
                                                        reply.out(), &error)) {
-            throw_db_error(error, "createIndexes " + name_ + "." + spec.name);
+            fail(error, "createIndexes " + name_ + "." + spec.name, reply.get());
         }
+        succeeded();
     }
 }
 
@@ -412,7 +486,10 @@ DriverLifetime::~DriverLifetime() {
 }
 
 Db::Db(const DbOptions& options)
-    : database_(options.database), locks_(std::chrono::milliseconds(options.lock_wait_timeout_ms)) {
+    : database_(options.database),
+      locks_(std::chrono::milliseconds(options.lock_wait_timeout_ms)),
+      breaker_({options.circuit_failure_threshold,
+                std::chrono::milliseconds(options.circuit_probe_interval_ms)}) {
     bson_error_t error;
     uri_.reset(mongoc_uri_new_with_error(options.uri.c_str(), &error));
     if (!uri_) throw std::invalid_argument(std::string("invalid MongoDB URI: ") + error.message);
@@ -433,6 +510,7 @@ Db::Db(const DbOptions& options)
     mongoc_client_pool_set_error_api(pool_.get(), MONGOC_ERROR_API_VERSION_2);
     mongoc_client_pool_set_appname(pool_.get(), "flaskcart");
     mongoc_client_pool_max_size(pool_.get(), static_cast<std::uint32_t>(options.max_pool_size));
+    prober_ = std::thread([this] { run_prober(); });
 }
 
 mongoc_client_t* Db::pop_client() {
@@ -448,11 +526,61 @@ void Db::push_client(mongoc_client_t* client) noexcept {
     mongoc_client_pool_push(pool_.get(), client);
 }
 
+Db::~Db() {
+    {
+        std::lock_guard lock(prober_mutex_);
+        is_stopping_ = true;
+    }
+    prober_wakeup_.notify_all();
+    if (prober_.joinable()) prober_.join();
+}
+
+void Db::record_failure(const DbError& error) {
+    // Neither says anything about the database: a refusal by the open circuit itself, or this
+    // process giving up on its own lock or pool wait (local load).
+    if (error.kind() == DbErrorKind::kCircuitOpen || error.kind() == DbErrorKind::kBusy) return;
+    if (!error.is_unavailable()) {
+        breaker_.record_success();  // the database answered, with an error of its own
+        return;
+    }
+    breaker_.record_failure(utils::CircuitBreaker::Clock::now());
+    if (breaker_.allow()) return;
+    // Taking the prober's mutex orders this wake-up after its check of the state: none is lost.
+    { std::lock_guard lock(prober_mutex_); }
+    prober_wakeup_.notify_all();
+}
+
+void Db::run_prober() {
+    std::unique_lock lock(prober_mutex_);
+    while (!is_stopping_) {
+        if (breaker_.allow()) {
+            prober_wakeup_.wait(lock, [this] { return is_stopping_ || !breaker_.allow(); });
+            continue;
+        }
+        const auto due = breaker_.next_probe_at();
+        if (prober_wakeup_.wait_until(lock, due, [this] { return is_stopping_; })) break;
+        if (!breaker_.begin_probe(utils::CircuitBreaker::Clock::now())) continue;
+        lock.unlock();
+        ping_and_record();
+        lock.lock();
+    }
+}
+
 Collection Db::collection(const std::string& name) {
+    if (!breaker_.allow()) {
+        throw DbError(DbErrorKind::kCircuitOpen, 0, 0,
+                      "circuit open: the database is known to be unavailable",
+                      breaker_.retry_after_seconds(utils::CircuitBreaker::Clock::now()));
+    }
     return Collection(*this, pop_client(), name);
 }
 
 bool Db::ping() {
+    if (!breaker_.allow()) return false;
+    return ping_and_record();
+}
+
+bool Db::ping_and_record() {
     mongoc_client_t* client = nullptr;
     try {
         client = pop_client();
@@ -466,7 +594,13 @@ bool Db::ping() {
     const bool ok =
         mongoc_client_command_simple(client, "admin", command.get(), nullptr, reply.out(), &error);
     push_client(client);
-    if (!ok) spdlog::debug("database ping failed: {}", error.message);
+    if (ok) {
+        breaker_.record_success();
+    } else {
+        spdlog::debug("database ping failed: {}", error.message);
+        record_failure(
+            DbError(classify_error(error, reply.get()), error.domain, error.code, error.message));
+    }
     return ok;
 }
 

@@ -17,7 +17,10 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <thread>
 #include <vector>
+
+#include "utils/circuit_breaker.hpp"
 
 namespace flaskcart::db {
 
@@ -36,29 +39,47 @@ using CursorPtr = std::unique_ptr<mongoc_cursor_t, CDeleter<&mongoc_cursor_destr
 using DatabasePtr = std::unique_ptr<mongoc_database_t, CDeleter<&mongoc_database_destroy>>;
 
 // What a driver failure means to the service; classified once, in classify_error().
+// kUnavailable and kTimeout are transient (503 + Retry-After, and they open the circuit);
+// kCircuitOpen is a call refused without reaching the driver while the circuit is open.
 // kBusy is never a driver error: this process gave up waiting for one of its own resources
 // (a document lock or a pooled client), so the database itself may be healthy.
-enum class DbErrorKind { kDuplicateKey, kUnavailable, kTimeout, kBadQuery, kOther, kBusy };
+enum class DbErrorKind {
+    kDuplicateKey,
+    kUnavailable,
+    kTimeout,
+    kBadQuery,
+    kCircuitOpen,
+    kOther,
+    kBusy
+};
 
 // Thrown by every wrapper below. `what()` holds the driver's message: log it, never send it.
 class DbError : public std::runtime_error {
   public:
-    DbError(DbErrorKind kind, std::uint32_t domain, std::uint32_t code, const std::string& message);
+    DbError(DbErrorKind kind, std::uint32_t domain, std::uint32_t code, const std::string& message,
+            int retry_after_seconds = 2);
     DbErrorKind kind() const noexcept { return kind_; }
+    std::uint32_t domain() const noexcept { return domain_; }
     std::uint32_t code() const noexcept { return code_; }
     bool is_unavailable() const noexcept {
         return kind_ == DbErrorKind::kUnavailable || kind_ == DbErrorKind::kTimeout ||
-               kind_ == DbErrorKind::kBusy;
+               kind_ == DbErrorKind::kCircuitOpen || kind_ == DbErrorKind::kBusy;
     }
+    // For the 503's Retry-After when is_unavailable().
+    int retry_after_seconds() const noexcept { return retry_after_seconds_; }
 
   private:
     DbErrorKind kind_;
     std::uint32_t domain_;
     std::uint32_t code_;
+    int retry_after_seconds_;
 };
 
-DbErrorKind classify_error(const bson_error_t& error) noexcept;
-[[noreturn]] void throw_db_error(const bson_error_t& error, std::string_view context);
+// Classifies by (domain, code) through one table (db.cpp); `reply`, when the driver gave one,
+// adds its error labels (RetryableWriteError marks a transient failure).
+DbErrorKind classify_error(const bson_error_t& error, const bson_t* reply = nullptr) noexcept;
+[[noreturn]] void throw_db_error(const bson_error_t& error, std::string_view context,
+                                 const bson_t* reply = nullptr);
 
 class BsonView;
 
@@ -163,6 +184,12 @@ class Collection {
     const std::string& name() const noexcept { return name_; }
 
   private:
+    std::vector<Bson> drain(mongoc_cursor_t* raw, std::string_view context);
+    // Report the outcome of one driver call to the circuit breaker (and throw, on failure).
+    void succeeded() noexcept;
+    [[noreturn]] void fail(const bson_error_t& error, std::string_view context,
+                           const bson_t* reply = nullptr);
+
     Db* db_;
     mongoc_client_t* client_;
     CollectionPtr collection_;
@@ -249,17 +276,29 @@ struct DbOptions {
     // timeout a single stuck holder could take).
     int pool_wait_timeout_ms = 2000;
     int lock_wait_timeout_ms = 5000;
+    // Consecutive unavailability failures that open the circuit, and how often it then lets
+    // one call through to probe the database.
+    int circuit_failure_threshold = 3;
+    int circuit_probe_interval_ms = 1000;
 };
 
-// The database handle: a thread-safe client pool plus the per-document write serializer.
+// The database handle: a thread-safe client pool, the per-document write serializer, and the
+// circuit breaker every call passes. While the database is known to be down, collection() and
+// ping() refuse at once (DbError kCircuitOpen → 503 + Retry-After) instead of each waiting for
+// the driver's server-selection timeout; a prober thread owned by Db pings once per probe
+// interval meanwhile, and its first answer closes the circuit.
 class Db {
   public:
     explicit Db(const DbOptions& options);  // throws std::invalid_argument on a bad URI
+    ~Db();                                  // stops the prober
     Db(const Db&) = delete;
     Db& operator=(const Db&) = delete;
 
+    // Throws DbError kCircuitOpen while the circuit is open (unless this call is the probe).
     Collection collection(const std::string& name);
-    // True when a server answers {ping: 1} within the selection timeout.
+    // True when a server answers {ping: 1} within the selection timeout. While the circuit is
+    // open it answers false at once: the prober's last ping failed less than a probe interval
+    // (plus one selection timeout) ago.
     bool ping();
     // The server's buildInfo reply (how FerretDB is told from MongoDB). Throws DbError.
     Bson build_info();
@@ -301,16 +340,28 @@ class Db {
     mongoc_client_t* pop_client();
     void push_client(mongoc_client_t* client) noexcept;
 
+    // Outcomes of driver calls, for the circuit breaker (Collection reports every call).
+    void record_answer() { breaker_.record_success(); }
+    void record_failure(const DbError& error);
+    utils::CircuitBreaker::State circuit_state() const { return breaker_.state(); }
+
   private:
     void check_write_fence() const {
         if (write_fence_) write_fence_();
     }
+    bool ping_and_record();
+    void run_prober();
 
     UriPtr uri_;
     PoolPtr pool_;
     std::string database_;
     DocumentLocks locks_;
     std::function<void()> write_fence_;
+    utils::CircuitBreaker breaker_;
+    std::mutex prober_mutex_;
+    std::condition_variable prober_wakeup_;
+    bool is_stopping_ = false;
+    std::thread prober_;
 };
 
 }  // namespace flaskcart::db

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/api_helpers.hpp"
 #include "support/database.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
@@ -141,6 +142,73 @@ TEST(SystemApi, ReadyFollowsTheDatabaseAndRecoversWithoutRestart) {
         if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     EXPECT_EQ(status, 200);
+    EXPECT_TRUE(service.process().is_running());
+}
+
+TEST(SystemApi, DatabaseOutageFailsFastWhileKnownDownAndRecoversByItself) {
+    // The driver waits up to serverSelectionTimeoutMS for a server on every call; once the
+    // outage is known, database routes must answer without that wait.
+    // Long, so that "well within it" stays true on a machine loaded by parallel builds.
+    constexpr auto kSelectionTimeout = std::chrono::milliseconds(10000);
+    FerretDbServer database;
+    database.start();
+    Service service({.mongodb_uri = database.uri() + "?serverSelectionTimeoutMS=" +
+                                    std::to_string(kSelectionTimeout.count()),
+                     .database = unique_database_name(),
+                     .extra_args = {}});
+    HttpClient client(service.port());
+    // A cart and an order history are read from the database on every request.
+    const std::string token = register_and_login(client, "outage@example.com");
+    ASSERT_EQ(client.get("/cart", token).status, 200);
+    ASSERT_EQ(client.get("/orders", token).status, 200);
+
+    database.stop();
+    // A few requests find out the hard way (each waits for the selection timeout): that
+    // opens the circuit.
+    std::vector<std::future<HttpResponse>> discovering;
+    for (int i = 0; i < 3; ++i) {
+        discovering.push_back(
+            std::async(std::launch::async, [&] { return client.get("/cart", token); }));
+    }
+    for (auto& response : discovering) EXPECT_EQ(response.get().status, 503);
+
+    for (int round = 0; round < 3; ++round) {
+        constexpr int kClients = 120;
+        std::vector<std::future<std::pair<HttpResponse, std::chrono::steady_clock::duration>>>
+            burst;
+        for (int i = 0; i < kClients; ++i) {
+            burst.push_back(std::async(std::launch::async, [&, i] {
+                const auto started = std::chrono::steady_clock::now();
+                auto response = client.get(i % 2 == 0 ? "/cart" : "/orders", token);
+                return std::make_pair(std::move(response),
+                                      std::chrono::steady_clock::now() - started);
+            }));
+        }
+        for (auto& pending : burst) {
+            const auto [response, took] = pending.get();
+            EXPECT_EQ(response.status, 503) << response.body;
+            EXPECT_EQ(response.header("content-type"), "application/problem+json");
+            EXPECT_FALSE(response.header("retry-after").empty());
+            // Generous: well within one selection timeout, which is what each request waited
+            // before.
+            EXPECT_LT(took, kSelectionTimeout / 2) << "round " << round;
+        }
+        const auto started = std::chrono::steady_clock::now();
+        auto ready = client.get("/ready");
+        EXPECT_EQ(ready.status, 503);
+        EXPECT_LT(std::chrono::steady_clock::now() - started, kSelectionTimeout / 2);
+        EXPECT_EQ(client.get("/health").status, 200);
+    }
+
+    database.start();
+    int status = 0;
+    for (int i = 0; i < 120 && status != 200; ++i) {
+        status = client.get("/cart", token).status;
+        if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    EXPECT_EQ(status, 200);
+    EXPECT_EQ(client.get("/orders", token).status, 200);
+    EXPECT_EQ(client.get("/ready").status, 200);
     EXPECT_TRUE(service.process().is_running());
 }
 

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
+#include <cstring>
+#include <future>
+#include <limits>
 #include <thread>
 
 #include "support/api_helpers.hpp"
@@ -64,6 +67,21 @@ std::string hs512_token(const std::string& header, const std::string& payload,
     crypto_auth_hmacsha512_update(
         &state, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
     crypto_auth_hmacsha512_final(&state, mac);
+    return signing_input + "." +
+           base64url(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
+}
+
+// A token signed like the service's own (HS256 with the test secret) around any payload.
+std::string hs256_token(const boost::json::object& payload) {
+    const std::string signing_input = base64url(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                                      base64url(boost::json::serialize(payload));
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(kSecret),
+                                std::strlen(kSecret));
+    crypto_auth_hmacsha256_update(
+        &state, reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
+    crypto_auth_hmacsha256_final(&state, mac);
     return signing_input + "." +
            base64url(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
 }
@@ -336,6 +354,199 @@ TEST_F(UserApi, TamperedTokensAreRefused) {
     EXPECT_EQ(client().get("/profile").status, 401);
     // The genuine token still works.
     EXPECT_EQ(client().get("/profile", token).status, 200);
+}
+
+TEST_F(UserApi, TokenTimesAreBoundedAndNotBeforeIsHonoured) {
+    const std::string token = register_and_login(client(), unique_email("times"));
+    auto claims = crypto::verify_jwt_hs256(token, kSecret);
+    ASSERT_TRUE(claims);
+    const std::int64_t now = db::now_ms() / 1000;
+    constexpr std::int64_t kTtl = 3600;  // the service's default --token-ttl
+    // The service's own claims, with `changes` applied (a null value removes the claim).
+    auto forge = [&](const boost::json::object& changes) {
+        boost::json::object payload{
+            {"sub", claims->subject}, {"role", "customer"},           {"iat", now},
+            {"exp", now + 600},       {"jti", crypto::random_hex(8)}, {"iss", "flaskcart"}};
+        for (const auto& [key, value] : changes) {
+            if (value.is_null()) {
+                payload.erase(key);
+            } else {
+                payload[key] = value;
+            }
+        }
+        return hs256_token(payload);
+    };
+    // Controls: forged like the service signs, they are accepted.
+    EXPECT_EQ(client().get("/profile", forge({})).status, 200);
+    EXPECT_EQ(client().get("/profile", forge({{"nbf", now - 5}})).status, 200);
+    EXPECT_EQ(client().get("/profile", forge({{"exp", now + kTtl}})).status, 200);
+
+    const std::vector<std::pair<std::string, boost::json::object>> refused = {
+        {"nbf in the future", {{"nbf", now + 600}}},
+        {"nbf one minute ahead", {{"nbf", now + 60}}},
+        {"nbf not an integer", {{"nbf", "soon"}}},
+        {"nbf a fraction", {{"nbf", 1.5}}},
+        {"exp 10^18", {{"exp", std::int64_t{1'000'000'000'000'000'000}}}},
+        {"exp past the TTL", {{"exp", now + kTtl + 3600}}},
+        {"exp as large as int64", {{"exp", std::numeric_limits<std::int64_t>::max()}}},
+        {"exp a fraction", {{"exp", static_cast<double>(now + 600) + 0.5}}},
+        {"exp missing", {{"exp", nullptr}}},
+        {"iat in the future", {{"iat", now + 3600}}},
+    };
+    for (const auto& [name, changes] : refused) {
+        auto response = client().get("/profile", forge(changes));
+        expect_problem(response, 401);
+        EXPECT_EQ(response.status, 401) << name;
+        EXPECT_NE(response.header("www-authenticate").find("Bearer"), std::string::npos) << name;
+    }
+
+    // Logging out a token with an absurd expiry is refused, and nothing is stored for it (it
+    // used to store exp × 1000, which overflows).
+    const std::string far_future = forge({{"exp", std::int64_t{1'000'000'000'000'000'000}}});
+    const auto far_claims = crypto::verify_jwt_hs256(far_future, kSecret);
+    ASSERT_TRUE(far_claims);
+    EXPECT_EQ(client().request("POST", "/logout", {}, bearer(far_future)).status, 401);
+    EXPECT_FALSE(database()
+                     .collection("revoked_tokens")
+                     .find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(far_claims->token_id.c_str())))));
+    // A genuine logout stores the token's expiry in milliseconds.
+    EXPECT_EQ(client().request("POST", "/logout", {}, bearer(token)).status, 204);
+    auto revoked = database()
+                       .collection("revoked_tokens")
+                       .find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(claims->token_id.c_str()))));
+    ASSERT_TRUE(revoked);
+    EXPECT_EQ(revoked->view().get_date_ms("expires_at"), claims->expires_at * 1000);
+}
+
+TEST(UserApiLimits, RegistrationIsLimitedPerAddress) {
+    Service service({.extra_args = {"--register-max-per-address=3"}});
+    HttpClient client(service.port());
+    auto body = [](const std::string& email) {
+        return boost::json::object{
+            {"name", "Limited"}, {"email", email}, {"password", "correct-horse-1"}};
+    };
+    const std::string tag = crypto::random_hex(4);
+    EXPECT_EQ(client.post("/register", body("a" + tag + "@example.com")).status, 201);
+    EXPECT_EQ(client.post("/register", body("b" + tag + "@example.com")).status, 201);
+    // A duplicate counts too: it costs a hash and says whether the email is registered.
+    EXPECT_EQ(client.post("/register", body("a" + tag + "@example.com")).status, 409);
+    auto limited = client.post("/register", body("c" + tag + "@example.com"));
+    expect_problem(limited, 429);
+    const std::string retry_after = limited.header("retry-after");
+    ASSERT_FALSE(retry_after.empty());
+    EXPECT_GT(std::stoi(retry_after), 0);
+    EXPECT_LE(std::stoi(retry_after), 601);
+    // Invalid bodies are still answered as such, and signing in is not affected.
+    expect_problem(client.post("/register", {{"name", "x"}}), 422);
+    auto login = client.post(
+        "/login", {{"email", "a" + tag + "@example.com"}, {"password", "correct-horse-1"}});
+    EXPECT_EQ(login.status, 200) << login.body;
+}
+
+TEST(UserApiLimits, ConcurrentRegistrationsFromOneAddressStopAtTheLimit) {
+    // Each round is a fresh forwarded client behind a trusted proxy, so it starts at zero.
+    Service service({.extra_args = {"--register-max-per-address=3", "--trusted-proxies=127.0.0.1",
+                                    "--workers=16"}});
+    HttpClient client(service.port());
+    const std::string tag = crypto::random_hex(4);
+    for (int round = 0; round < 5; ++round) {
+        const std::string address = "198.51.100." + std::to_string(round + 1);
+        std::vector<std::future<int>> attempts;
+        for (int i = 0; i < 12; ++i) {
+            attempts.push_back(std::async(std::launch::async, [&, i] {
+                return client
+                    .post("/register",
+                          {{"name", "Burst"},
+                           {"email", "burst" + std::to_string(round) + "-" + std::to_string(i) +
+                                         tag + "@example.com"},
+                           {"password", "correct-horse-1"}},
+                          {}, {{"X-Forwarded-For", address}})
+                    .status;
+            }));
+        }
+        int created = 0;
+        int limited = 0;
+        for (auto& attempt : attempts) {
+            const int status = attempt.get();
+            if (status == 201) ++created;
+            if (status == 429) ++limited;
+        }
+        EXPECT_EQ(created, 3) << "round " << round;
+        EXPECT_EQ(limited, 9) << "round " << round;
+    }
+}
+
+TEST(UserApiLimits, ForwardedForIsIgnoredUnlessThePeerIsATrustedProxy) {
+    Service service({.extra_args = {"--register-max-per-address=2"}});
+    HttpClient client(service.port());
+    const std::string tag = crypto::random_hex(4);
+    auto register_from = [&](const std::string& forwarded, int n) {
+        return client.post("/register",
+                           {{"name", "Proxied"},
+                            {"email", "u" + std::to_string(n) + tag + "@example.com"},
+                            {"password", "correct-horse-1"}},
+                           {}, {{"X-Forwarded-For", forwarded}});
+    };
+    EXPECT_EQ(register_from("198.51.100.1", 1).status, 201);
+    EXPECT_EQ(register_from("198.51.100.2", 2).status, 201);
+    // Off by default: a client cannot pick a fresh key by claiming another address.
+    expect_problem(register_from("198.51.100.3", 3), 429);
+}
+
+TEST(UserApiLimits, BehindATrustedProxyEachForwardedClientHasItsOwnLimits) {
+    Service service(
+        {.extra_args = {"--register-max-per-address=2", "--login-max-failures-per-address=2",
+                        "--trusted-proxies=10.0.0.0/8, 127.0.0.1"}});
+    HttpClient client(service.port());
+    const std::string tag = crypto::random_hex(4);
+    int counter = 0;
+    auto register_from = [&](const std::string& forwarded) {
+        return client.post("/register",
+                           {{"name", "Proxied"},
+                            {"email", "p" + std::to_string(counter++) + tag + "@example.com"},
+                            {"password", "correct-horse-1"}},
+                           {}, {{"X-Forwarded-For", forwarded}});
+    };
+    EXPECT_EQ(register_from("198.51.100.1").status, 201);
+    EXPECT_EQ(register_from("198.51.100.1").status, 201);
+    expect_problem(register_from("198.51.100.1"), 429);
+    // Another client behind the same proxy is not locked out.
+    EXPECT_EQ(register_from("198.51.100.2").status, 201);
+    // Prepending a made-up hop does not escape the limit: the rightmost untrusted hop counts,
+    // past any trusted proxies in the chain.
+    expect_problem(register_from("203.0.113.50, 198.51.100.1"), 429);
+    expect_problem(register_from("203.0.113.51, 198.51.100.1, 10.1.2.3"), 429);
+    // Repeated header lines are one list, in order: a second proxy appended its own line.
+    const std::string body =
+        boost::json::serialize(boost::json::object{{"name", "Proxied"},
+                                                   {"email", "lines" + tag + "@example.com"},
+                                                   {"password", "correct-horse-1"}});
+    const std::string two_lines = client.raw(
+        "POST /register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "X-Forwarded-For: 198.51.100.1\r\nX-Forwarded-For: 10.1.2.3\r\n"
+        "Connection: close\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+    EXPECT_EQ(two_lines.rfind("HTTP/1.1 429", 0), 0U) << two_lines;
+
+    // Failed logins are counted per forwarded client as well.
+    auto fail_login = [&](const std::string& forwarded) {
+        return client.post("/login",
+                           {{"email", "nobody" + std::to_string(counter++) + tag + "@example.com"},
+                            {"password", "wrong-password-1"}},
+                           {}, {{"X-Forwarded-For", forwarded}});
+    };
+    EXPECT_EQ(fail_login("198.51.100.7").status, 401);
+    EXPECT_EQ(fail_login("198.51.100.7").status, 401);
+    expect_problem(fail_login("198.51.100.7"), 429);
+    EXPECT_EQ(fail_login("198.51.100.8").status, 401);
+}
+
+TEST(UserApiLimits, ABadTrustedProxiesSettingIsRefusedAtStartUp) {
+    std::string output;
+    ChildProcess process({service_binary(), "--trusted-proxies=10.0.0.0/8,proxy.local"}, {},
+                         test_log_dir() + "/trusted-proxies.log");
+    while (auto line = process.read_line(std::chrono::seconds(30))) output += *line + "\n";
+    EXPECT_EQ(process.wait_for_exit(std::chrono::seconds(30)), 2);
 }
 
 TEST_F(UserApi, ProfileUpdatesAndPasswordChange) {

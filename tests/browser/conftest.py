@@ -130,7 +130,10 @@ def shop():
                FLASKCART_JWT_SECRET=secrets.token_hex(32))
     log = open(work / "flaskcart.log", "w")
     # Dev mode on an empty database: the demo catalog is loaded at start-up (tested below).
-    service = subprocess.Popen([binary, "--port=0", "--maintenance-interval=1", "--log-level=info"],
+    # Every test registers its own accounts from 127.0.0.1: the per-address registration limit
+    # is raised (the limit itself is tested in the api tier).
+    service = subprocess.Popen([binary, "--port=0", "--maintenance-interval=1", "--log-level=info",
+                                "--register-max-per-address=100000"],
                                env=env, stdout=subprocess.PIPE, stderr=log, text=True)
     try:
         line = service.stdout.readline()

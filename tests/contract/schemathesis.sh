@@ -41,9 +41,11 @@ else
 fi
 export MONGODB_URI=$uri FLASKCART_DATABASE=$database
 export FLASKCART_JWT_SECRET=contract-test-secret-contract-test-secret
-# Failed logins are part of the fuzzing: a high per-address limit keeps the generated sign-ins
-# from locking the register → login → cart flows out (the 429 itself is tested in the api tier).
+# Failed logins and registrations are part of the fuzzing: high per-address limits keep the
+# generated requests from locking the register → login → cart flows out (the 429s themselves are
+# tested in the api tier). The catalog starts empty, as in the other tiers.
 "$binary" --port=0 --maintenance-interval=1 --login-max-failures-per-address=100000 \
+  --register-max-per-address=1000000 --demo-catalog-on-empty=false \
   > "$work/service.out" 2> "$work/service.log" &
 service_pid=$!
 for _ in $(seq 1 300); do grep -q LISTENING "$work/service.out" 2>/dev/null && break; sleep 0.1; done

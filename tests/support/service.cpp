@@ -1,5 +1,6 @@
 #include "support/service.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 #include <thread>
@@ -35,6 +36,12 @@ void Service::start() {
                                   "--argon2-memlimit-kib=19456",
                                   "--maintenance-interval=1",
                                   "--demo-catalog-on-empty=false"};
+    // API tests register many accounts from 127.0.0.1; tests of the registration limit set
+    // their own.
+    const bool sets_register_limit = std::any_of(
+        options_.extra_args.begin(), options_.extra_args.end(),
+        [](const auto& arg) { return arg.rfind("--register-max-per-address", 0) == 0; });
+    if (!sets_register_limit) argv.emplace_back("--register-max-per-address=1000000");
     argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
     argv.insert(argv.begin(), options_.command_prefix.begin(), options_.command_prefix.end());
     process_ = std::make_unique<ChildProcess>(argv, options_.extra_env, log_path_);
