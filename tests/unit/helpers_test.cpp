@@ -159,16 +159,31 @@ TEST(Money, DoublesWithoutSourceTextUseTheirShortestForm) {
 TEST(JsonBody, KeepsTheTextOfTopLevelNumbers) {
     const auto body = http::parse_json_body(
         R"({"a": 19.990, "b": 1e2, "c": -7, "d": [1.5], "e": {"f": 2.25}, "g": "3", )"
-        R"("h": 18446744073709551615, "a\u0062": 0.1, "a": 5e-324})");
-    EXPECT_EQ(body.number_texts.at("a"), "5e-324");  // the last of a repeated name, as in fields
+        R"("h": 18446744073709551615, "a\u0062": 0.1, "i": 5e-324})");
+    EXPECT_EQ(body.number_texts.at("a"), "19.990");
+    EXPECT_EQ(body.number_texts.at("i"), "5e-324");
     EXPECT_EQ(body.number_texts.at("b"), "1e2");
     EXPECT_EQ(body.number_texts.at("c"), "-7");
     EXPECT_EQ(body.number_texts.at("h"), "18446744073709551615");
     EXPECT_EQ(body.number_texts.at("ab"), "0.1");
-    EXPECT_EQ(body.number_texts.size(), 5U);
+    EXPECT_EQ(body.number_texts.size(), 6U);
     EXPECT_EQ(body.fields.at("b").as_double(), 100.0);
     EXPECT_EQ(body.fields.at("e").at("f").as_double(), 2.25);
     EXPECT_EQ(body.fields.at("g").as_string(), "3");
+}
+
+TEST(JsonBody, RefusesAKeyRepeatedInOneObjectAtAnyDepth) {
+    for (const char* text : {R"({"a": 1, "a": 2})", R"({"role": "user", "r\u006fle": "admin"})",
+                             R"({"x": {"b": 1, "b": 1}})", R"({"x": [{"c": 1, "c": 2}]})"}) {
+        try {
+            http::parse_json_body(text);
+            ADD_FAILURE() << text;
+        } catch (const http::ApiError& error) {
+            EXPECT_EQ(error.status(), 400) << text;
+        }
+    }
+    // The same name in sibling objects is no repetition.
+    EXPECT_NO_THROW(http::parse_json_body(R"({"x": {"b": 1}, "y": {"b": 2}, "b": 3})"));
 }
 
 TEST(JsonBody, RefusesWhatIsNotOneJsonObject) {
