@@ -12,6 +12,7 @@
 #include "http/server.hpp"
 #include "models/cart_model.hpp"
 #include "models/category_model.hpp"
+#include "models/change_model.hpp"
 #include "models/image_model.hpp"
 #include "models/inventory_model.hpp"
 #include "models/order_model.hpp"
@@ -19,10 +20,14 @@
 #include "models/user_model.hpp"
 #include "openapi_document.hpp"
 #include "routes/routes.hpp"
+#include "services/access_cache.hpp"
 #include "services/auth_service.hpp"
 #include "services/cart_service.hpp"
+#include "services/catalog_read_model.hpp"
 #include "services/catalog_seed.hpp"
+#include "services/change_feed.hpp"
 #include "services/checkout_service.hpp"
+#include "utils/metrics.hpp"
 
 namespace flaskcart {
 
@@ -41,7 +46,19 @@ struct App::Components {
           orders(db),
           ledger(db),
           cart_service(cart, products),
-          checkout(config, products, cart, orders, ledger) {}
+          checkout(config, products, cart, orders, ledger),
+          changes(db),
+          feed(db, {products, categories, users, revoked_tokens, changes}, catalog, access,
+               {.interval = std::chrono::milliseconds(config.sync_interval_ms)}) {
+        // Every write reaches the read models of this instance as soon as it is in the
+        // database, and the token check reads them instead of the database.
+        users.set_listener(&feed);
+        revoked_tokens.set_listener(&feed);
+        categories.set_listener(&feed);
+        products.set_listener(&feed);
+        ledger.set_listener(&feed);
+        auth.use_directory(&feed);
+    }
 
     models::UserStore users;
     models::RevokedTokenStore revoked_tokens;
@@ -54,6 +71,10 @@ struct App::Components {
     models::ProductStockLedger ledger;
     services::CartService cart_service;
     services::CheckoutService checkout;
+    models::ChangeLogStore changes;
+    services::CatalogReadModel catalog;
+    services::AccessCache access;
+    services::ChangeFeed feed;
 };
 
 namespace {
@@ -125,13 +146,28 @@ services::AuthService& App::auth() noexcept {
     return components_->auth;
 }
 
+void App::publish_changes() {
+    try {
+        components_->feed.publish_pending();
+    } catch (const std::exception& error) {
+        // Running instances still see the change after their next full reload or restart.
+        spdlog::warn("could not announce the change to running instances: {}", error.what());
+    }
+}
+
+void App::announce_catalog_replaced() {
+    components_->feed.catalog_replaced();
+    publish_changes();
+}
+
 void App::register_routes() {
     routes::register_system_routes(router_, db_, indexes_ready_, kOpenApiDocument);
+    routes::register_metrics_route(router_, metrics::process_registry());
     routes::register_user_routes(router_, components_->users, components_->auth);
     routes::register_category_routes(router_, components_->categories, components_->products,
-                                     components_->auth);
-    routes::register_product_routes(router_, components_->products, components_->categories,
-                                    components_->images, components_->auth, config_);
+                                     components_->catalog, components_->auth);
+    routes::register_product_routes(router_, components_->products, components_->images,
+                                    components_->catalog, components_->auth, config_);
     routes::register_cart_routes(router_, components_->cart_service, components_->auth);
     routes::register_order_routes(router_, components_->checkout, components_->orders,
                                   components_->auth);
@@ -143,14 +179,17 @@ void App::ensure_indexes() {
     models::ProductStore::ensure_indexes(db_);
     models::CartStore::ensure_indexes(db_);
     models::OrderStore::ensure_indexes(db_);
+    models::ChangeLogStore::ensure_indexes(db_);
 }
 
 void App::run_maintenance_once() {
     if (!indexes_ready_) {
         ensure_indexes();
-        indexes_ready_ = true;
         spdlog::info("database indexes are in place");
+        components_->feed.load();
+        indexes_ready_ = true;
     }
+    components_->feed.purge(db::now_ms());
     if (const auto purged = components_->revoked_tokens.purge_expired(db::now_ms()); purged > 0) {
         spdlog::info("purged {} expired token revocations", purged);
     }
@@ -201,6 +240,7 @@ int App::run() {
     options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
     options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
     options.max_in_flight = static_cast<std::size_t>(config_.max_in_flight);
+    options.metrics = &metrics::process_registry();
     http::Server server(io_, workers_, options,
                         [this](http::Request& request) { return router_.dispatch(request); });
     // Signals are caught before the port opens, so none is lost between the two.
@@ -218,9 +258,12 @@ int App::run() {
     // Tests and scripts wait for this line on stdout to learn the port.
     std::cout << "LISTENING " << server.port() << std::endl;
 
-    // Its first pass — indexes, then start-up recovery — begins at once; /ready answers 503
-    // until the indexes exist.
+    // Its first pass — indexes, the read models, then start-up recovery — begins at once;
+    // /ready answers 503 until the indexes exist and the read models are loaded.
     std::thread maintenance([this] { run_maintenance_loop(); });
+    components_->feed.start();
+    metrics::process_registry().add_collector(
+        [this](std::string& out) { components_->feed.render_metrics(out); });
 
     io_.run();
 
@@ -231,6 +274,12 @@ int App::run() {
     maintenance_wakeup_.notify_all();
     maintenance.join();
     workers_.join();
+    components_->feed.stop();
+    try {
+        components_->feed.publish_pending();
+    } catch (const std::exception& error) {
+        spdlog::warn("could not publish the last change notices: {}", error.what());
+    }
     spdlog::info("flaskcart stopped");
     return 0;
 }
@@ -241,10 +290,16 @@ int run_command(const Config& config) {
     switch (config.command) {
         case Command::kServe:
             return app.run();
-        case Command::kCreateAdmin:
-            return create_admin(config, app);
-        case Command::kSeedDemo:
-            return services::seed_demo_catalog(app.db(), config.seed_products);
+        case Command::kCreateAdmin: {
+            const int code = create_admin(config, app);
+            app.publish_changes();
+            return code;
+        }
+        case Command::kSeedDemo: {
+            const int code = services::seed_demo_catalog(app.db(), config.seed_products);
+            if (code == 0) app.announce_catalog_replaced();
+            return code;
+        }
     }
     return 0;
 }

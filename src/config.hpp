@@ -39,6 +39,8 @@ struct Config {
     int login_lockout_seconds = 900;
 
     int maintenance_interval_seconds = 30;
+    // How often the read models publish this instance's writes and poll for other instances'.
+    int sync_interval_ms = 200;
     int checkout_recovery_after_seconds = 60;
 
     // create-admin

@@ -8,6 +8,7 @@
 
 #include "http/context.hpp"
 #include "utils/db.hpp"
+#include "utils/metrics.hpp"
 
 namespace flaskcart::http {
 
@@ -79,6 +80,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
         if (route->method == method) {
             matches(route->segments, actual, &result.params);
             result.handler = &route->handler;
+            result.path_template = &route->path_template;
             return result;
         }
         allowed.insert(route->method);
@@ -89,8 +91,17 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
 }
 
 Response Router::dispatch(Request& request) const {
+    RouteMatch found = match(request.method, request.path);
+    request.route = found.path_template != nullptr ? request.method + " " + *found.path_template
+                                                   : std::string("unmatched");
+    metrics::RequestScope scope(request.route);
+    Response response = run_handler(request, found);
+    request.db_commands = scope.db_commands();
+    return response;
+}
+
+Response Router::run_handler(Request& request, RouteMatch& found) const {
     try {
-        RouteMatch found = match(request.method, request.path);
         if (found.handler == nullptr) {
             if (!found.allow.empty()) throw ApiError::method_not_allowed(found.allow);
             throw ApiError::not_found("resource " + request.path);

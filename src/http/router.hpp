@@ -17,6 +17,7 @@ using Handler = std::function<Response(RequestContext&)>;
 
 struct RouteMatch {
     const Handler* handler = nullptr;
+    const std::string* path_template = nullptr;  // set with handler
     std::map<std::string, std::string> params;
     std::string allow;  // set when the path matched but the method did not
 };
@@ -32,6 +33,7 @@ class Router {
     std::vector<std::pair<std::string, std::string>> routes() const;
 
   private:
+    Response run_handler(Request& request, RouteMatch& found) const;
     struct Route {
         std::string method;
         std::string path_template;

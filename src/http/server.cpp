@@ -138,6 +138,12 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
             stream.socket().shutdown(tcp::socket::shutdown_both, write_ec);
             spdlog::info("request_id={} remote={} - - status={} (rejected before routing)",
                          request_id, remote, error.status());
+            if (options_.metrics != nullptr) {
+                options_.metrics->observe_request(
+                    "rejected", error.status(),
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                        .count());
+            }
         };
 
         if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
@@ -223,10 +229,15 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
                 ApiError::unavailable("the server is busy; retry shortly", 1), request.path);
         } else {
             ++in_flight_;
+            if (options_.metrics != nullptr) {
+                ++options_.metrics->requests_in_flight;
+                ++options_.metrics->requests_queued;
+            }
             try {
                 response = co_await asio::co_spawn(
                     workers_,
                     [this, &request]() -> asio::awaitable<Response> {
+                        if (options_.metrics != nullptr) --options_.metrics->requests_queued;
                         co_return handler_(request);
                     },
                     asio::use_awaitable);
@@ -235,6 +246,7 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
                 response = Response::problem(ApiError::internal(), request.path);
             }
             --in_flight_;
+            if (options_.metrics != nullptr) --options_.metrics->requests_in_flight;
         }
 
         const int status = response.status;
@@ -251,8 +263,15 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
         const auto elapsed =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
                 .count();
-        spdlog::info("request_id={} remote={} method={} path={} status={} duration_ms={:.2f}",
-                     request_id, remote, raw.method_string(), request.path, status, elapsed);
+        spdlog::info(
+            "request_id={} remote={} method={} path={} status={} duration_ms={:.2f} "
+            "db_commands={}",
+            request_id, remote, raw.method_string(), request.path, status, elapsed,
+            request.db_commands);
+        if (options_.metrics != nullptr) {
+            options_.metrics->observe_request(request.route.empty() ? "unrouted" : request.route,
+                                              status, elapsed / 1000.0);
+        }
         if (ec || !stay_open) break;
     }
     boost::system::error_code ignored;

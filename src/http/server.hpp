@@ -15,6 +15,7 @@
 #include <set>
 
 #include "http/message.hpp"
+#include "utils/metrics.hpp"
 
 namespace flaskcart::http {
 
@@ -28,6 +29,8 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{60'000};
     // Requests in flight (running or queued on the pool) before new ones get 503 at once.
     std::size_t max_in_flight = 64;
+    // Where requests are counted and timed; none when null.
+    metrics::Registry* metrics = nullptr;
 };
 
 class Server {

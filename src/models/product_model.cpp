@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "models/write_listener.hpp"
 #include "utils/db.hpp"
 #include "utils/helpers.hpp"
 
@@ -162,16 +163,19 @@ Product ProductStore::create(const NewProduct& product) {
     }
     BSON_APPEND_DATE_TIME(doc.get(), "created_at", now);
     BSON_APPEND_DATE_TIME(doc.get(), "updated_at", now);
+    auto guard = db_.lock_document(kCollection, id);
     db_.collection(kCollection).insert_one(doc);
-    return Product{.id = db::oid_to_string(id),
-                   .name = product.name,
-                   .description = product.description,
-                   .price_cents = product.price_cents,
-                   .category_id = product.category_id,
-                   .stock = product.stock,
-                   .image_url = product.image_url,
-                   .created_at_ms = now,
-                   .updated_at_ms = now};
+    Product created{.id = db::oid_to_string(id),
+                    .name = product.name,
+                    .description = product.description,
+                    .price_cents = product.price_cents,
+                    .category_id = product.category_id,
+                    .stock = product.stock,
+                    .image_url = product.image_url,
+                    .created_at_ms = now,
+                    .updated_at_ms = now};
+    if (listener_ != nullptr) listener_->product_saved(created);
+    return created;
 }
 
 std::optional<Product> ProductStore::find_by_id(std::string_view id) {
@@ -205,6 +209,12 @@ std::vector<Product> ProductStore::find_by_ids(const std::vector<std::string>& i
     db::Bson opts;
     append_projection(opts.get());
     return products_from(db_.collection(kCollection).find(filter, &opts));
+}
+
+std::vector<Product> ProductStore::list_all() {
+    db::Bson opts;
+    append_projection(opts.get());
+    return products_from(db_.collection(kCollection).find(db::Bson(), &opts));
 }
 
 ProductPage ProductStore::list(const ProductQuery& query) {
@@ -259,15 +269,26 @@ std::optional<Product> ProductStore::update(std::string_view id, const ProductCh
         if (clear_image) BSON_APPEND_UTF8(&unset, "image_url", "");
         bson_append_document_end(update.get(), &unset);
     }
-    if (db_.update_by_id(kCollection, *oid, update).matched == 0) return std::nullopt;
-    return find_by_id(id);
+    // The same per-document lock as Db::update_by_id, held until the read model has the
+    // state read back (see models/write_listener.hpp).
+    auto guard = db_.lock_document(kCollection, *oid);
+    if (db_.collection(kCollection).update_one(id_filter(*oid), update).matched == 0) {
+        return std::nullopt;
+    }
+    auto product = find_by_id(id);
+    if (product && listener_ != nullptr) listener_->product_saved(*product);
+    return product;
 }
 
 DeleteProductResult ProductStore::remove(std::string_view id) {
     DeleteProductResult result;
     const auto oid = db::parse_oid(id);
     if (!oid) return result;
-    result.deleted = db_.collection(kCollection).delete_one(id_filter(*oid)) > 0;
+    {
+        auto guard = db_.lock_document(kCollection, *oid);
+        result.deleted = db_.collection(kCollection).delete_one(id_filter(*oid)) > 0;
+        if (result.deleted && listener_ != nullptr) listener_->product_removed(id);
+    }
     if (!result.deleted) return result;
     // No transactions on FerretDB (and none needed): the product is gone first, so carts can
     // no longer gain it; a crash between the steps leaves cart lines that checkout already
@@ -288,7 +309,14 @@ bool ProductStore::set_image_url(std::string_view id, const std::string& image_u
     BSON_APPEND_UTF8(&set, "image_url", image_url.c_str());
     BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
     bson_append_document_end(update.get(), &set);
-    return db_.update_by_id(kCollection, *oid, update).matched > 0;
+    auto guard = db_.lock_document(kCollection, *oid);
+    if (db_.collection(kCollection).update_one(id_filter(*oid), update).matched == 0) {
+        return false;
+    }
+    if (listener_ != nullptr) {
+        if (auto product = find_by_id(id)) listener_->product_saved(*product);
+    }
+    return true;
 }
 
 std::int64_t ProductStore::count_in_category(std::string_view category_id) {

@@ -4,11 +4,11 @@
 
 #include "config.hpp"
 #include "http/context.hpp"
-#include "models/category_model.hpp"
 #include "models/image_model.hpp"
 #include "models/product_model.hpp"
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
+#include "services/catalog_read_model.hpp"
 #include "utils/helpers.hpp"
 
 namespace flaskcart::routes {
@@ -41,7 +41,7 @@ std::string media_type(std::string_view content_type) {
 // Reads a create (all required fields) or a partial update. A JSON null clears the optional
 // fields (description, category, image_url) and is refused for the others.
 models::ProductChanges read_product(const boost::json::object& body, bool is_create,
-                                    models::CategoryStore& categories) {
+                                    const services::CatalogReadModel& catalog) {
     helpers::FieldReader reader(body,
                                 {"name", "description", "price", "category", "stock", "image_url"});
     const auto is_null = [&body](std::string_view name) {
@@ -63,7 +63,7 @@ models::ProductChanges read_product(const boost::json::object& body, bool is_cre
     if (const auto* category = body.if_contains("category")) {
         if (category->is_null()) {
             changes.category_id = "";
-        } else if (category->is_string() && categories.exists(category->as_string())) {
+        } else if (category->is_string() && catalog.has_category(category->as_string())) {
             changes.category_id = std::string(category->as_string());
         } else {
             reader.add_error("category", "no such category");
@@ -103,18 +103,19 @@ boost::json::object product_json(const models::Product& product) {
 
 class ProductHandlers {
   public:
-    ProductHandlers(models::ProductStore& products, models::CategoryStore& categories,
-                    models::ImageStore& images, services::AuthService& auth,
+    ProductHandlers(models::ProductStore& products, models::ImageStore& images,
+                    const services::CatalogReadModel& catalog, services::AuthService& auth,
                     std::size_t max_image_bytes)
         : products_(products),
-          categories_(categories),
           images_(images),
+          catalog_(catalog),
           auth_(auth),
           max_image_bytes_(max_image_bytes) {}
 
     Response create(RequestContext& ctx) {
         auth_.require_admin(ctx);
-        const auto changes = read_product(ctx.json_body(), true, categories_);
+        require_loaded(catalog_);
+        const auto changes = read_product(ctx.json_body(), true, catalog_);
         const models::Product product = products_.create({
             .name = *changes.name,
             .description = changes.description.value_or(""),
@@ -132,7 +133,8 @@ class ProductHandlers {
         http::FieldErrors errors;
         const models::ProductQuery query = models::parse_product_query(ctx.request().query, errors);
         if (!errors.empty()) throw ApiError::validation(std::move(errors));
-        const models::ProductPage page = products_.list(query);
+        require_loaded(catalog_);
+        const models::ProductPage page = catalog_.list(query);
         boost::json::array items;
         items.reserve(page.items.size());
         for (const auto& product : page.items) items.push_back(product_json(product));
@@ -141,16 +143,18 @@ class ProductHandlers {
     }
 
     Response get(RequestContext& ctx) {
-        auto product = products_.find_by_id(ctx.path_param("id"));
+        require_loaded(catalog_);
+        auto product = catalog_.find_product(ctx.path_param("id"));
         if (!product) throw ApiError::not_found("product");
-        return Response::json(200, product_json(*product));
+        return with_etag(Response::json(200, product_json(*product)), ctx);
     }
 
     Response update(RequestContext& ctx) {
         auth_.require_admin(ctx);
         const std::string& id = ctx.path_param("id");
-        if (!products_.find_by_id(id)) throw ApiError::not_found("product");
-        const auto changes = read_product(ctx.json_body(), false, categories_);
+        require_loaded(catalog_);
+        if (!catalog_.find_product(id)) throw ApiError::not_found("product");
+        const auto changes = read_product(ctx.json_body(), false, catalog_);
         auto product = products_.update(id, changes);
         if (!product) throw ApiError::not_found("product");
         return Response::json(200, product_json(*product));
@@ -165,7 +169,8 @@ class ProductHandlers {
     Response upload_image(RequestContext& ctx) {
         auth_.require_admin(ctx);
         const std::string& id = ctx.path_param("id");
-        if (!products_.find_by_id(id)) throw ApiError::not_found("product");
+        require_loaded(catalog_);
+        if (!catalog_.find_product(id)) throw ApiError::not_found("product");
         const std::string& body = ctx.request().body;
         if (body.size() > max_image_bytes_) {
             throw ApiError::payload_too_large("an image may be at most " +
@@ -186,7 +191,7 @@ class ProductHandlers {
             images_.remove(id);
             throw ApiError::not_found("product");
         }
-        auto product = products_.find_by_id(id);
+        auto product = catalog_.find_product(id);
         if (!product) throw ApiError::not_found("product");
         return Response::json(200, product_json(*product));
     }
@@ -213,8 +218,8 @@ class ProductHandlers {
 
   private:
     models::ProductStore& products_;
-    models::CategoryStore& categories_;
     models::ImageStore& images_;
+    const services::CatalogReadModel& catalog_;
     services::AuthService& auth_;
     std::size_t max_image_bytes_;
 };
@@ -222,10 +227,10 @@ class ProductHandlers {
 }  // namespace
 
 void register_product_routes(http::Router& router, models::ProductStore& products,
-                             models::CategoryStore& categories, models::ImageStore& images,
+                             models::ImageStore& images, const services::CatalogReadModel& catalog,
                              services::AuthService& auth, const Config& config) {
-    auto handlers = std::make_shared<ProductHandlers>(products, categories, images, auth,
-                                                      config.max_image_bytes);
+    auto handlers =
+        std::make_shared<ProductHandlers>(products, images, catalog, auth, config.max_image_bytes);
     router.add("POST", "/products", bind_handler(handlers, &ProductHandlers::create));
     router.add("GET", "/products", bind_handler(handlers, &ProductHandlers::list));
     router.add("GET", "/products/{id}", bind_handler(handlers, &ProductHandlers::get));

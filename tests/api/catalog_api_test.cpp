@@ -5,6 +5,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "support/api_helpers.hpp"
 #include "support/database.hpp"
@@ -635,7 +636,14 @@ TEST(CatalogSeed, SeedDemoIsIdempotentAndScales) {
     EXPECT_EQ(db.collection("products").count(db::Bson()), 60);
 
     HttpClient client(service.port());
+    // The running service learns of the seeded catalog through the change feed (README: < 1 s;
+    // 3 s here for a loaded test machine).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     auto page = client.get("/products?limit=100&sort=name");
+    while (page.json().at("total") != 60 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        page = client.get("/products?limit=100&sort=name");
+    }
     ASSERT_EQ(page.status, 200);
     EXPECT_EQ(page.json().at("total"), 60);
     std::set<std::string> seen;
