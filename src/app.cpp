@@ -72,7 +72,7 @@ struct App::Components {
     services::CartService cart_service;
     services::CheckoutService checkout;
     models::ChangeLogStore changes;
-    services::CatalogReadModel catalog;
+    services::CatalogReadModel catalog{&routes::render_product_json};
     services::AccessCache access;
     services::ChangeFeed feed;
 };

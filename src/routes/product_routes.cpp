@@ -134,19 +134,31 @@ class ProductHandlers {
         const models::ProductQuery query = models::parse_product_query(ctx.request().query, errors);
         if (!errors.empty()) throw ApiError::validation(std::move(errors));
         require_loaded(catalog_);
-        const models::ProductPage page = catalog_.list(query);
-        boost::json::array items;
-        items.reserve(page.items.size());
-        for (const auto& product : page.items) items.push_back(product_json(product));
-        return Response::json(
-            200, helpers::page_json(std::move(items), query.page, query.limit, page.total));
+        // The products are kept rendered: the page is a concatenation, byte for byte what
+        // helpers::page_json() would give.
+        const services::RenderedPage page = catalog_.list_rendered(query);
+        Response response;
+        std::size_t size = 64;
+        for (const auto& item : page.items) size += item.size() + 1;
+        response.body.reserve(size);
+        response.body += "{\"items\":[";
+        for (std::size_t i = 0; i < page.items.size(); ++i) {
+            if (i > 0) response.body += ',';
+            response.body += page.items[i];
+        }
+        response.body += "],\"page\":" + std::to_string(query.page) +
+                         ",\"limit\":" + std::to_string(query.limit) +
+                         ",\"total\":" + std::to_string(page.total) + "}";
+        return response;
     }
 
     Response get(RequestContext& ctx) {
         require_loaded(catalog_);
-        auto product = catalog_.find_product(ctx.path_param("id"));
-        if (!product) throw ApiError::not_found("product");
-        return with_etag(Response::json(200, product_json(*product)), ctx);
+        auto rendered = catalog_.find_rendered(ctx.path_param("id"));
+        if (!rendered) throw ApiError::not_found("product");
+        Response response;
+        response.body = std::move(*rendered);
+        return with_etag(std::move(response), ctx);
     }
 
     Response update(RequestContext& ctx) {
@@ -225,6 +237,10 @@ class ProductHandlers {
 };
 
 }  // namespace
+
+std::string render_product_json(const models::Product& product) {
+    return http::to_json_text(product_json(product));
+}
 
 void register_product_routes(http::Router& router, models::ProductStore& products,
                              models::ImageStore& images, const services::CatalogReadModel& catalog,

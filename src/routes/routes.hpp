@@ -24,6 +24,7 @@ class CategoryStore;
 class ImageStore;
 class CartStore;
 class OrderStore;
+struct Product;
 }  // namespace models
 struct Config;
 namespace metrics {
@@ -50,6 +51,9 @@ void register_cart_routes(http::Router& router, services::CartService& cart,
                           services::AuthService& auth);
 void register_order_routes(http::Router& router, services::CheckoutService& checkout,
                            models::OrderStore& orders, services::AuthService& auth);
+
+// A product as GET /products/{id} shows it (the catalog read model keeps it rendered).
+std::string render_product_json(const models::Product& product);
 
 // Sets a strong ETag computed from the body; a matching If-None-Match turns the response into
 // a 304 without a body.

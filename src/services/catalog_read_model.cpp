@@ -136,6 +136,16 @@ void CatalogReadModel::unindex(const Entry& entry) {
     if (it->second.size() == 0) by_category_.erase(it);
 }
 
+CatalogReadModel::Entry CatalogReadModel::make_entry(models::Product product) const {
+    Entry entry;
+    entry.name_lower = helpers::to_lower_ascii(product.name);
+    entry.folded_name = fold_case(product.name);
+    entry.folded_description = fold_case(product.description);
+    if (renderer_) entry.json = renderer_(product);
+    entry.product = std::move(product);
+    return entry;
+}
+
 void CatalogReadModel::replace_all(std::vector<models::Product> products,
                                    std::vector<models::Category> categories) {
     std::unique_lock lock(mutex_);
@@ -145,13 +155,8 @@ void CatalogReadModel::replace_all(std::vector<models::Product> products,
     categories_.clear();
     products_.reserve(products.size());
     for (auto& product : products) {
-        Entry entry;
-        entry.name_lower = helpers::to_lower_ascii(product.name);
-        entry.folded_name = fold_case(product.name);
-        entry.folded_description = fold_case(product.description);
         const std::string id = product.id;
-        entry.product = std::move(product);
-        auto [it, inserted] = products_.insert_or_assign(id, std::move(entry));
+        auto [it, inserted] = products_.insert_or_assign(id, make_entry(std::move(product)));
         index(it->second);
     }
     for (auto& category : categories) {
@@ -167,11 +172,7 @@ bool CatalogReadModel::is_loaded() const {
 }
 
 void CatalogReadModel::upsert_product(const models::Product& product) {
-    Entry fresh;
-    fresh.product = product;
-    fresh.name_lower = helpers::to_lower_ascii(product.name);
-    fresh.folded_name = fold_case(product.name);
-    fresh.folded_description = fold_case(product.description);
+    Entry fresh = make_entry(product);
     std::unique_lock lock(mutex_);
     auto it = products_.find(product.id);
     if (it == products_.end()) {
@@ -196,6 +197,7 @@ bool CatalogReadModel::adjust_stock(std::string_view id, std::int64_t delta) {
     auto it = products_.find(std::string(id));
     if (it == products_.end()) return false;
     it->second.product.stock += delta;  // stock is no index key
+    if (renderer_) it->second.json = renderer_(it->second.product);
     return true;
 }
 
@@ -222,33 +224,33 @@ bool CatalogReadModel::matches(const Entry& entry, const models::ProductQuery& q
     return true;
 }
 
-models::ProductPage CatalogReadModel::list(const models::ProductQuery& query) const {
+template <typename Take>
+std::int64_t CatalogReadModel::walk_page(const models::ProductQuery& query, Take&& take) const {
     const std::string folded_text = fold_case(query.text);
     const bool is_filtered = !folded_text.empty() || query.min_price_cents ||
                              query.max_price_cents || query.in_stock_only;
     const std::int64_t skip = (query.page - 1) * query.limit;
-    models::ProductPage page;
-
-    std::shared_lock lock(mutex_);
     const Indexes* indexes = &all_;
     if (!query.category_id.empty()) {
         auto it = by_category_.find(query.category_id);
-        if (it == by_category_.end()) return page;
+        if (it == by_category_.end()) return 0;
         indexes = &it->second;
     }
     std::int64_t position = 0;
+    std::int64_t taken = 0;
     auto visit = [&](const Entry* entry) {
         if (is_filtered && !matches(*entry, query, folded_text)) return true;
-        if (position >= skip && static_cast<std::int64_t>(page.items.size()) < query.limit) {
-            page.items.push_back(entry->product);
+        if (position >= skip && taken < query.limit) {
+            take(*entry);
+            ++taken;
         }
         ++position;
         // Unfiltered, the total is the index size: stop once the page is full.
-        return is_filtered || static_cast<std::int64_t>(page.items.size()) < query.limit;
+        return is_filtered || taken < query.limit;
     };
     if (!is_filtered) {
-        page.total = static_cast<std::int64_t>(indexes->size());
-        if (skip >= page.total) return page;
+        const auto total = static_cast<std::int64_t>(indexes->size());
+        if (skip >= total) return total;
     }
     switch (query.sort_key) {
         case models::ProductSortKey::kName:
@@ -261,7 +263,21 @@ models::ProductPage CatalogReadModel::list(const models::ProductQuery& query) co
             walk(indexes->by_created_at, query.descending, visit);
             break;
     }
-    if (is_filtered) page.total = position;
+    return is_filtered ? position : static_cast<std::int64_t>(indexes->size());
+}
+
+models::ProductPage CatalogReadModel::list(const models::ProductQuery& query) const {
+    models::ProductPage page;
+    std::shared_lock lock(mutex_);
+    page.total = walk_page(query, [&](const Entry& entry) { page.items.push_back(entry.product); });
+    return page;
+}
+
+RenderedPage CatalogReadModel::list_rendered(const models::ProductQuery& query) const {
+    RenderedPage page;
+    page.items.reserve(static_cast<std::size_t>(std::min<std::int64_t>(query.limit, 100)));
+    std::shared_lock lock(mutex_);
+    page.total = walk_page(query, [&](const Entry& entry) { page.items.push_back(entry.json); });
     return page;
 }
 
@@ -270,6 +286,13 @@ std::optional<models::Product> CatalogReadModel::find_product(std::string_view i
     auto it = products_.find(std::string(id));
     if (it == products_.end()) return std::nullopt;
     return it->second.product;
+}
+
+std::optional<std::string> CatalogReadModel::find_rendered(std::string_view id) const {
+    std::shared_lock lock(mutex_);
+    auto it = products_.find(std::string(id));
+    if (it == products_.end()) return std::nullopt;
+    return it->second.json;
 }
 
 std::optional<models::Category> CatalogReadModel::find_category(std::string_view id) const {

@@ -13,6 +13,7 @@
 // database, no I/O under it); writes take it exclusively for an in-memory update.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <set>
 #include <shared_mutex>
@@ -35,9 +36,17 @@ struct CategoryWithCount {
     std::int64_t product_count = 0;
 };
 
+// A product as the API shows it (JSON text). Kept per product, so a listing is a concatenation.
+using ProductRenderer = std::function<std::string(const models::Product&)>;
+
+struct RenderedPage {
+    std::vector<std::string> items;  // rendered products
+    std::int64_t total = 0;
+};
+
 class CatalogReadModel {
   public:
-    CatalogReadModel() = default;
+    explicit CatalogReadModel(ProductRenderer renderer = {}) : renderer_(std::move(renderer)) {}
     CatalogReadModel(const CatalogReadModel&) = delete;
     CatalogReadModel& operator=(const CatalogReadModel&) = delete;
 
@@ -55,7 +64,10 @@ class CatalogReadModel {
     void remove_category(std::string_view id);
 
     models::ProductPage list(const models::ProductQuery& query) const;
+    // list() with each product already rendered; empty strings without a renderer.
+    RenderedPage list_rendered(const models::ProductQuery& query) const;
     std::optional<models::Product> find_product(std::string_view id) const;
+    std::optional<std::string> find_rendered(std::string_view id) const;
     std::optional<models::Category> find_category(std::string_view id) const;
     bool has_category(std::string_view id) const;
     std::int64_t count_in_category(std::string_view category_id) const;
@@ -68,6 +80,7 @@ class CatalogReadModel {
   private:
     struct Entry {
         models::Product product;
+        std::string json;
         std::string name_lower;
         std::string folded_name;
         std::string folded_description;
@@ -94,7 +107,12 @@ class CatalogReadModel {
     void unindex(const Entry& entry);
     static bool matches(const Entry& entry, const models::ProductQuery& query,
                         const std::string& folded_text);
+    Entry make_entry(models::Product product) const;
+    // Calls take(entry) for each product of the requested page, in order; returns the total.
+    template <typename Take>
+    std::int64_t walk_page(const models::ProductQuery& query, Take&& take) const;
 
+    ProductRenderer renderer_;
     mutable std::shared_mutex mutex_;
     bool loaded_ = false;
     std::unordered_map<std::string, Entry> products_;  // elements never move: indexes point in

@@ -194,6 +194,31 @@ TEST(CatalogReadModel, WritesKeepIndexesCountsAndStockExact) {
     }
 }
 
+TEST(CatalogReadModel, KeepsEachProductRenderedThroughWrites) {
+    std::mt19937 rng(3);
+    auto products = generate_catalog(rng, 80, 2);
+    CatalogReadModel model([](const Product& p) { return p.id + ":" + std::to_string(p.stock); });
+    model.replace_all(products, {});
+    model.adjust_stock(products[0].id, 5);
+    products[0].stock += 5;
+    products[1].name = "Renamed";
+    model.upsert_product(products[1]);
+    for (int i = 0; i < 40; ++i) {
+        const auto query = random_query(rng, 2);
+        const auto plain = model.list(query);
+        const auto rendered = model.list_rendered(query);
+        EXPECT_EQ(rendered.total, plain.total);
+        ASSERT_EQ(rendered.items.size(), plain.items.size());
+        for (std::size_t k = 0; k < plain.items.size(); ++k) {
+            EXPECT_EQ(rendered.items[k],
+                      plain.items[k].id + ":" + std::to_string(plain.items[k].stock));
+        }
+    }
+    EXPECT_EQ(model.find_rendered(products[0].id),
+              products[0].id + ":" + std::to_string(products[0].stock));
+    EXPECT_FALSE(model.find_rendered(hex_id(1)));
+}
+
 TEST(CatalogReadModel, IsNotLoadedUntilReplaced) {
     CatalogReadModel model;
     EXPECT_FALSE(model.is_loaded());
