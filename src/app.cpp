@@ -14,6 +14,7 @@
 #include "http/server.hpp"
 #include "models/cart_model.hpp"
 #include "models/category_model.hpp"
+#include "models/change_model.hpp"
 #include "models/checkout_claim_model.hpp"
 #include "models/image_model.hpp"
 #include "models/inventory_model.hpp"
@@ -23,13 +24,17 @@
 #include "models/user_model.hpp"
 #include "openapi_document.hpp"
 #include "routes/routes.hpp"
+#include "services/access_cache.hpp"
 #include "services/auth_service.hpp"
 #include "services/cart_service.hpp"
+#include "services/catalog_read_model.hpp"
 #include "services/catalog_seed.hpp"
+#include "services/change_feed.hpp"
 #include "services/checkout_service.hpp"
 #include "services/writer_lease.hpp"
-#include "web/static_site.hpp"
+#include "utils/metrics.hpp"
 #include "utils/text.hpp"
+#include "web/static_site.hpp"
 
 namespace flaskcart {
 
@@ -68,7 +73,19 @@ struct App::Components {
           checkout(config, products, cart, orders, ledger, checkout_claims),
           leases(db),
           writer_role([&db] { return models::detect_server_kind(db); }, leases, this_process(),
-                      services::LeaseTiming{}, config.read_only) {}
+                      services::LeaseTiming{}, config.read_only),
+          changes(db),
+          feed(db, {products, categories, users, revoked_tokens, changes}, catalog, access,
+               {.interval = std::chrono::milliseconds(config.sync_interval_ms)}) {
+        // Every write reaches the read models of this instance as soon as it is in the
+        // database, and the token check reads them instead of the database.
+        users.set_listener(&feed);
+        revoked_tokens.set_listener(&feed);
+        categories.set_listener(&feed);
+        products.set_listener(&feed);
+        ledger.set_listener(&feed);
+        auth.use_directory(&feed);
+    }
 
     models::UserStore users;
     models::RevokedTokenStore revoked_tokens;
@@ -85,6 +102,10 @@ struct App::Components {
     services::CheckoutService checkout;
     models::LeaseStore leases;
     services::WriterRole writer_role;
+    models::ChangeLogStore changes;
+    services::CatalogReadModel catalog{&routes::render_product_json};
+    services::AccessCache access;
+    services::ChangeFeed feed;
 };
 
 namespace {
@@ -182,6 +203,20 @@ services::AuthService& App::auth() noexcept {
     return components_->auth;
 }
 
+void App::publish_changes() {
+    try {
+        components_->feed.publish_pending();
+    } catch (const std::exception& error) {
+        // Running instances still see the change after their next full reload or restart.
+        spdlog::warn("could not announce the change to running instances: {}", error.what());
+    }
+}
+
+void App::announce_catalog_replaced() {
+    components_->feed.catalog_replaced();
+    publish_changes();
+}
+
 void App::register_routes() {
     router_.set_guard([this](const http::Request& request) {
         if (!services::changes_data(request.method, request.path)) return;
@@ -205,11 +240,12 @@ void App::register_routes() {
         }
     });
     routes::register_system_routes(router_, db_, indexes_ready_, kOpenApiDocument);
+    routes::register_metrics_route(router_, metrics::process_registry());
     routes::register_user_routes(router_, components_->users, components_->auth);
     routes::register_category_routes(router_, components_->categories, components_->products,
-                                     components_->auth);
-    routes::register_product_routes(router_, components_->products, components_->categories,
-                                    components_->images, components_->auth, config_);
+                                     components_->catalog, components_->auth);
+    routes::register_product_routes(router_, components_->products, components_->images,
+                                    components_->catalog, components_->auth, config_);
     routes::register_cart_routes(router_, components_->cart_service, components_->auth);
     routes::register_order_routes(router_, components_->checkout, components_->orders,
                                   components_->auth);
@@ -234,10 +270,13 @@ void App::run_maintenance_once() {
         if (may_write && !config_.is_production && config_.demo_catalog_on_empty) {
             load_demo_catalog_if_empty();
         }
-        indexes_ready_ = true;
         spdlog::info("database indexes are in place");
+        // The read models, before /ready turns 200: catalog reads are served from them.
+        components_->feed.load();
+        indexes_ready_ = true;
     }
     if (!may_write) return;
+    components_->feed.purge(db::now_ms());
     if (const auto purged = components_->revoked_tokens.purge_expired(db::now_ms()); purged > 0) {
         spdlog::info("purged {} expired token revocations", purged);
     }
@@ -389,6 +428,9 @@ int App::run() {
         if (auto page = site.serve(request)) return std::move(*page);
         return router_.dispatch(request);
     });
+    options.metrics = &metrics::process_registry();
+    http::Server server(io_, workers_, options,
+                        [this](http::Request& request) { return router_.dispatch(request); });
     // Signals are caught before the port opens, so none is lost between the two.
     asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
@@ -409,8 +451,8 @@ int App::run() {
     // Tests and scripts wait for this line on stdout to learn the port.
     std::cout << "LISTENING " << server.port() << std::endl;
 
-    // Its first pass — indexes, then start-up recovery — begins at once; /ready answers 503
-    // until the indexes exist.
+    // Its first pass — indexes, the read models, then start-up recovery — begins at once;
+    // /ready answers 503 until the indexes exist and the read models are loaded.
     std::thread maintenance([this] { run_maintenance_loop(); });
     // Renews the writer lease; when this instance turns out not to be the writer, it stops
     // serving (exit code 2) rather than risk two writers.
@@ -423,6 +465,9 @@ int App::run() {
             });
         });
     });
+    components_->feed.start();
+    metrics::process_registry().add_collector(
+        [this](std::string& out) { components_->feed.render_metrics(out); });
 
     std::vector<std::thread> network;
     for (int i = 1; i < network_threads; ++i) network.emplace_back([this] { io_.run(); });
@@ -442,7 +487,13 @@ int App::run() {
     maintenance_wakeup_.notify_all();
     maintenance.join();
     workers_.join();
-    // Every request and sweep has finished: hand the lease to a successor at once.
+    components_->feed.stop();
+    try {
+        components_->feed.publish_pending();
+    } catch (const std::exception& error) {
+        spdlog::warn("could not publish the last change notices: {}", error.what());
+    }
+    // Every request, sweep and change notice has finished: hand the lease to a successor at once.
     components_->writer_role.release();
     spdlog::info("flaskcart stopped");
     return exit_code_;
@@ -454,10 +505,16 @@ int run_command(const Config& config) {
     switch (config.command) {
         case Command::kServe:
             return app.run();
-        case Command::kCreateAdmin:
-            return create_admin(config, app);
-        case Command::kSeedDemo:
-            return services::seed_demo_catalog(app.db(), config.seed_products);
+        case Command::kCreateAdmin: {
+            const int code = create_admin(config, app);
+            app.publish_changes();
+            return code;
+        }
+        case Command::kSeedDemo: {
+            const int code = services::seed_demo_catalog(app.db(), config.seed_products);
+            if (code == 0) app.announce_catalog_replaced();
+            return code;
+        }
     }
     return 0;
 }

@@ -41,6 +41,9 @@ class App {
     const http::Router& router() const noexcept { return router_; }
     // Creates the indexes every store declares; safe to repeat. Throws db::DbError.
     void ensure_indexes();
+    // For the CLI commands: tell running instances what this process wrote (change feed).
+    void publish_changes();
+    void announce_catalog_replaced();
 
   private:
     struct Components;
@@ -69,8 +72,9 @@ class App {
     std::mutex maintenance_mutex_;
     std::condition_variable maintenance_wakeup_;
     bool stopping_ = false;
-    // Set once every index exists; /ready stays 503 until then, so a load balancer sends no
-    // traffic to an instance whose unique indexes are not yet guarding writes.
+    // Set once every index exists and the read models are loaded; /ready stays 503 until then,
+    // so a load balancer sends no traffic to an instance whose unique indexes are not yet
+    // guarding writes or whose catalog is still empty.
     std::atomic<bool> indexes_ready_{false};
 
     std::mutex role_mutex_;

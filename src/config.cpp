@@ -151,6 +151,10 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
                    "Seconds between maintenance sweeps (indexes, expired data, checkout recovery)")
         ->envname("FLASKCART_MAINTENANCE_INTERVAL")
         ->check(CLI::Range(1, 3600));
+    cli.add_option("--sync-interval-ms", config.sync_interval_ms,
+                   "Milliseconds between change-feed rounds (publish own writes, poll others')")
+        ->envname("FLASKCART_SYNC_INTERVAL_MS")
+        ->check(CLI::Range(10, 5000));
     cli.add_option("--checkout-recovery-after", config.checkout_recovery_after_seconds,
                    "Age in seconds after which an unfinished checkout is rolled back")
         ->envname("FLASKCART_CHECKOUT_RECOVERY_AFTER")

@@ -57,6 +57,8 @@ struct Config {
     bool read_only = false;
 
     int maintenance_interval_seconds = 30;
+    // How often the read models publish this instance's writes and poll for other instances'.
+    int sync_interval_ms = 200;
     int checkout_recovery_after_seconds = 60;
     // Dev mode only: load the demo catalog at start-up when the catalog is empty, so a first
     // `scripts/run` shows a populated storefront. Never in production.

@@ -21,6 +21,10 @@ struct Request {
     std::string body;
     std::string remote_address;
     std::string request_id;
+    // Filled by Router::dispatch for the access log and metrics: "GET /products/{id}" (or
+    // "unmatched"), and the database commands the handler issued.
+    std::string route;
+    int db_commands = 0;
 
     std::optional<std::string_view> header(const std::string& lower_name) const;
 };

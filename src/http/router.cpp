@@ -8,6 +8,7 @@
 
 #include "http/context.hpp"
 #include "utils/db.hpp"
+#include "utils/metrics.hpp"
 
 namespace flaskcart::http {
 
@@ -81,6 +82,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
             matches(route->segments, actual, &result.params);
             result.handler = &route->handler;
             result.options = route->options;
+            result.path_template = &route->path_template;
             return result;
         }
         allowed.insert(route->method);
@@ -108,7 +110,11 @@ void mark_private(Response& response) {
 
 Response Router::dispatch(Request& request) const {
     RouteMatch found = match(request.method, request.path);
+    request.route = found.path_template != nullptr ? request.method + " " + *found.path_template
+                                                   : std::string("unmatched");
+    metrics::RequestScope scope(request.route);
     Response response = run(request, found);
+    request.db_commands = scope.db_commands();
     if (found.options.is_private || request.header("authorization")) mark_private(response);
     return response;
 }

@@ -29,6 +29,7 @@ struct RouteOptions {
 struct RouteMatch {
     const Handler* handler = nullptr;
     RouteOptions options;
+    const std::string* path_template = nullptr;  // set with handler
     std::map<std::string, std::string> params;
     std::string allow;  // set when the path matched but the method did not
 };
@@ -56,7 +57,6 @@ class Router {
 
   private:
     Response run(Request& request, RouteMatch& found) const;
-
     struct Route {
         std::string method;
         std::string path_template;

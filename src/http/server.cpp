@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -168,6 +169,30 @@ Request to_request(bhttp::request<bhttp::string_body>& raw, const std::string& r
     request.body = std::move(raw.body());
     return request;
 }
+
+// Requests running or queued on the worker pool, for /metrics (no-op without a registry).
+class MetricsInFlight {
+  public:
+    explicit MetricsInFlight(metrics::Registry* registry) : registry_(registry) {
+        if (registry_ == nullptr) return;
+        ++registry_->requests_in_flight;
+        ++registry_->requests_queued;
+    }
+    ~MetricsInFlight() {
+        if (registry_ == nullptr) return;
+        left_queue();
+        --registry_->requests_in_flight;
+    }
+    MetricsInFlight(const MetricsInFlight&) = delete;
+    MetricsInFlight& operator=(const MetricsInFlight&) = delete;
+    void left_queue() {
+        if (registry_ != nullptr && !left_queue_.exchange(true)) --registry_->requests_queued;
+    }
+
+  private:
+    metrics::Registry* registry_;
+    std::atomic<bool> left_queue_{false};
+};
 
 }  // namespace
 
@@ -338,9 +363,16 @@ asio::awaitable<void> Server::serve(tcp::socket socket) {
         const auto elapsed = std::chrono::duration<double, std::milli>(
                                  std::chrono::steady_clock::now() - read.started)
                                  .count();
-        spdlog::info("request_id={} remote={} method={} path={} status={} duration_ms={:.2f}",
-                     request.request_id, session.remote, read.is_head ? "HEAD" : request.method,
-                     request.path.empty() ? request.target : request.path, status, elapsed);
+        spdlog::info(
+            "request_id={} remote={} method={} path={} status={} duration_ms={:.2f} "
+            "db_commands={}",
+            request.request_id, session.remote, read.is_head ? "HEAD" : request.method,
+            request.path.empty() ? request.target : request.path, status, elapsed,
+            request.db_commands);
+        if (options_.metrics != nullptr) {
+            options_.metrics->observe_request(request.route.empty() ? "unrouted" : request.route,
+                                              status, elapsed / 1000.0);
+        }
         if (!written || !stay_open) break;
     }
     boost::system::error_code ignored;
@@ -473,10 +505,14 @@ asio::awaitable<Response> Server::run_request(Request& request) {
                                     request.path);
     }
     CountedScope in_flight(in_flight_);
+    MetricsInFlight counted(options_.metrics);
     try {
         co_return co_await asio::co_spawn(
             workers_,
-            [this, &request]() -> asio::awaitable<Response> { co_return handler_(request); },
+            [this, &request, &counted]() -> asio::awaitable<Response> {
+                counted.left_queue();
+                co_return handler_(request);
+            },
             asio::use_awaitable);
     } catch (const std::exception& error) {
         spdlog::error("request_id={} handler escaped: {}", request.request_id, error.what());

@@ -22,6 +22,7 @@
 
 #include "http/cors.hpp"
 #include "http/message.hpp"
+#include "utils/metrics.hpp"
 
 namespace flaskcart::http {
 
@@ -46,6 +47,8 @@ struct ServerOptions {
     // True when the request's handler is cheap and never touches the database; it then runs on
     // the network thread. Unset: every handler runs on the worker pool.
     std::function<bool(const Request&)> runs_on_network_thread;
+    // Where requests are counted and timed; none when null.
+    metrics::Registry* metrics = nullptr;
 };
 
 class Server {

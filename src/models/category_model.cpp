@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "models/write_listener.hpp"
 #include "utils/db.hpp"
 #include "utils/helpers.hpp"
 
@@ -73,12 +74,14 @@ std::optional<Category> CategoryStore::create(const std::string& name,
                       .description = description,
                       .created_at_ms = now,
                       .updated_at_ms = now};
+    auto guard = db_.lock_document(kCollection, id);
     try {
         db_.collection(kCollection).insert_one(document_for(id, category));
     } catch (const db::DbError& error) {
         if (error.kind() == db::DbErrorKind::kDuplicateKey) return std::nullopt;
         throw;
     }
+    if (listener_ != nullptr) listener_->category_saved(category);
     return category;
 }
 
@@ -132,9 +135,16 @@ CategoryWrite CategoryStore::update(std::string_view id, const CategoryChanges& 
     if (changes.description) BSON_APPEND_UTF8(&set, "description", changes.description->c_str());
     BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
     bson_append_document_end(update.get(), &set);
+    db::Bson filter;
+    BSON_APPEND_OID(filter.get(), "_id", &*oid);
     try {
-        if (db_.update_by_id(kCollection, *oid, update).matched == 0) {
+        // Db::update_by_id's lock, held until the read model has the state read back.
+        auto guard = db_.lock_document(kCollection, *oid);
+        if (db_.collection(kCollection).update_one(filter, update).matched == 0) {
             return CategoryWrite::kNotFound;
+        }
+        if (listener_ != nullptr) {
+            if (auto category = find_by_id(id)) listener_->category_saved(*category);
         }
     } catch (const db::DbError& error) {
         if (error.is_unavailable() || !changes.name) throw;
@@ -150,18 +160,23 @@ bool CategoryStore::remove(std::string_view id) {
     if (!oid) return false;
     db::Bson filter;
     BSON_APPEND_OID(filter.get(), "_id", &*oid);
-    return db_.collection(kCollection).delete_one(filter) > 0;
+    auto guard = db_.lock_document(kCollection, *oid);
+    const bool removed = db_.collection(kCollection).delete_one(filter) > 0;
+    if (removed && listener_ != nullptr) listener_->category_removed(id);
+    return removed;
 }
 
 bool CategoryStore::restore(const Category& category) {
     const auto oid = db::parse_oid(category.id);
     if (!oid) return false;
+    auto guard = db_.lock_document(kCollection, *oid);
     try {
         db_.collection(kCollection).insert_one(document_for(*oid, category));
     } catch (const db::DbError& error) {
         if (error.kind() == db::DbErrorKind::kDuplicateKey) return false;
         throw;
     }
+    if (listener_ != nullptr) listener_->category_saved(category);
     return true;
 }
 

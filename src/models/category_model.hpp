@@ -15,6 +15,8 @@ class Db;
 
 namespace flaskcart::models {
 
+class WriteListener;
+
 inline constexpr std::size_t kMaxCategoryNameLength = 100;
 inline constexpr std::size_t kMaxCategoryDescriptionLength = 2000;
 
@@ -41,6 +43,8 @@ class CategoryStore {
   public:
     explicit CategoryStore(db::Db& db) : db_(db) {}
     static void ensure_indexes(db::Db& db);
+    // Told about every write after it reached the database; set before serving.
+    void set_listener(WriteListener* listener) noexcept { listener_ = listener; }
 
     // std::nullopt when the name (case-insensitively) is taken.
     std::optional<Category> create(const std::string& name, const std::string& description);
@@ -58,6 +62,7 @@ class CategoryStore {
 
   private:
     db::Db& db_;
+    WriteListener* listener_ = nullptr;
 };
 
 }  // namespace flaskcart::models

@@ -1,5 +1,6 @@
 #include "models/inventory_model.hpp"
 
+#include "models/write_listener.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -39,6 +40,12 @@ std::vector<ProductMarkers> products_with(db::Db& db, const char* field, std::in
 
 }  // namespace
 
+std::function<void()> ProductStockLedger::on_stock_moved(const std::string& product_id,
+                                                         std::int64_t delta) {
+    if (listener_ == nullptr) return {};
+    return [this, &product_id, delta] { listener_->stock_moved(product_id, delta); };
+}
+
 ReserveResult ProductStockLedger::reserve(const std::string& product_id, std::int64_t quantity,
                                           const std::string& order_id) {
     const Ids ids = parse_ids(product_id, order_id);
@@ -47,7 +54,8 @@ ReserveResult ProductStockLedger::reserve(const std::string& product_id, std::in
                       db::Bson(BCON_NEW("stock", "{", "$gte", BCON_INT64(quantity), "}",
                                         "stock_holds", "{", "$ne", BCON_OID(&ids.order), "}")),
                       db::Bson(BCON_NEW("$inc", "{", "stock", BCON_INT64(-quantity), "}", "$push",
-                                        "{", "stock_holds", BCON_OID(&ids.order), "}")));
+                                        "{", "stock_holds", BCON_OID(&ids.order), "}")),
+                      on_stock_moved(product_id, -quantity));
     if (reserved) return ReserveResult::kReserved;
     const bool exists = db_.collection(kProducts)
                             .find_one(db::Bson(BCON_NEW("_id", BCON_OID(&ids.product))))
@@ -60,7 +68,8 @@ void ProductStockLedger::release_hold(const std::string& product_id, std::int64_
     const Ids ids = parse_ids(product_id, order_id);
     db_.update_if(kProducts, ids.product, db::Bson(BCON_NEW("stock_holds", BCON_OID(&ids.order))),
                   db::Bson(BCON_NEW("$inc", "{", "stock", BCON_INT64(quantity), "}", "$pull", "{",
-                                    "stock_holds", BCON_OID(&ids.order), "}")));
+                                    "stock_holds", BCON_OID(&ids.order), "}")),
+                  on_stock_moved(product_id, quantity));
 }
 
 void ProductStockLedger::commit_hold(const std::string& product_id, const std::string& order_id) {
@@ -75,7 +84,8 @@ void ProductStockLedger::return_stock(const std::string& product_id, std::int64_
     db_.update_if(kProducts, ids.product,
                   db::Bson(BCON_NEW("stock_returns", "{", "$ne", BCON_OID(&ids.order), "}")),
                   db::Bson(BCON_NEW("$inc", "{", "stock", BCON_INT64(quantity), "}", "$push", "{",
-                                    "stock_returns", BCON_OID(&ids.order), "}")));
+                                    "stock_returns", BCON_OID(&ids.order), "}")),
+                  on_stock_moved(product_id, quantity));
 }
 
 void ProductStockLedger::forget_return(const std::string& product_id, const std::string& order_id) {

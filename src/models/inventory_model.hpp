@@ -7,6 +7,7 @@
 // See services/checkout_service.hpp for how checkout and recovery use them.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ class Db;
 }
 
 namespace flaskcart::models {
+
+class WriteListener;
 
 enum class ReserveResult { kReserved, kInsufficientStock, kNotFound };
 
@@ -48,6 +51,8 @@ class StockLedger {
 class ProductStockLedger final : public StockLedger {
   public:
     explicit ProductStockLedger(db::Db& db) : db_(db) {}
+    // Told about every stock movement while the product is still locked; set before serving.
+    void set_listener(WriteListener* listener) noexcept { listener_ = listener; }
     ReserveResult reserve(const std::string& product_id, std::int64_t quantity,
                           const std::string& order_id) override;
     void release_hold(const std::string& product_id, std::int64_t quantity,
@@ -60,7 +65,11 @@ class ProductStockLedger final : public StockLedger {
     std::vector<ProductMarkers> products_with_returns(std::int64_t limit) override;
 
   private:
+    // Runs the listener's stock_moved() inside Db::update_if, under the document's lock.
+    std::function<void()> on_stock_moved(const std::string& product_id, std::int64_t delta);
+
     db::Db& db_;
+    WriteListener* listener_ = nullptr;
 };
 
 }  // namespace flaskcart::models

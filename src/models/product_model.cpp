@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "models/write_listener.hpp"
 #include "utils/db.hpp"
 #include "utils/helpers.hpp"
 
@@ -163,7 +164,8 @@ void ProductStore::ensure_indexes(db::Db& db) {
 
 Product ProductStore::create(const NewProduct& product) {
     const std::int64_t now = db::now_ms();
-    Product created{.id = db::oid_to_string(db::new_oid()),
+    const bson_oid_t id = db::new_oid();
+    Product created{.id = db::oid_to_string(id),
                     .name = product.name,
                     .description = product.description,
                     .price_cents = product.price_cents,
@@ -172,7 +174,11 @@ Product ProductStore::create(const NewProduct& product) {
                     .image_url = product.image_url,
                     .created_at_ms = now,
                     .updated_at_ms = now};
-    db_.collection(kCollection).insert_one(to_bson(created));
+    db::Collection products = db_.collection(kCollection);
+    // Under the document's lock, so the read model sees this before any later write of it.
+    auto guard = db_.lock_document(kCollection, id);
+    products.insert_one(to_bson(created));
+    if (listener_ != nullptr) listener_->product_saved(created);
     return created;
 }
 
@@ -205,6 +211,12 @@ std::vector<Product> ProductStore::find_by_ids(const std::vector<std::string>& i
     db::Bson opts;
     append_projection(opts.get());
     return products_from(db_.collection(kCollection).find(filter, &opts));
+}
+
+std::vector<Product> ProductStore::list_all() {
+    db::Bson opts;
+    append_projection(opts.get());
+    return products_from(db_.collection(kCollection).find(db::Bson(), &opts));
 }
 
 ProductPage ProductStore::list(const ProductQuery& query) {
@@ -259,15 +271,26 @@ std::optional<Product> ProductStore::update(std::string_view id, const ProductCh
         if (clear_image) BSON_APPEND_UTF8(&unset, "image_url", "");
         bson_append_document_end(update.get(), &unset);
     }
-    if (db_.update_by_id(kCollection, *oid, update).matched == 0) return std::nullopt;
-    return find_by_id(id);
+    // The same per-document lock as Db::update_by_id, held until the read model has the
+    // state read back (see models/write_listener.hpp).
+    auto guard = db_.lock_document(kCollection, *oid);
+    if (db_.collection(kCollection).update_one(id_filter(*oid), update).matched == 0) {
+        return std::nullopt;
+    }
+    auto product = find_by_id(id);
+    if (product && listener_ != nullptr) listener_->product_saved(*product);
+    return product;
 }
 
 DeleteProductResult ProductStore::remove(std::string_view id) {
     DeleteProductResult result;
     const auto oid = db::parse_oid(id);
     if (!oid) return result;
-    result.deleted = db_.collection(kCollection).delete_one(id_filter(*oid)) > 0;
+    {
+        auto guard = db_.lock_document(kCollection, *oid);
+        result.deleted = db_.collection(kCollection).delete_one(id_filter(*oid)) > 0;
+        if (result.deleted && listener_ != nullptr) listener_->product_removed(id);
+    }
     if (!result.deleted) return result;
     // No transactions on FerretDB (and none needed): the product is gone first, so carts can
     // no longer gain it; a crash between the steps leaves cart lines that checkout already
@@ -288,7 +311,14 @@ bool ProductStore::set_image_url(std::string_view id, const std::string& image_u
     BSON_APPEND_UTF8(&set, "image_url", image_url.c_str());
     BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
     bson_append_document_end(update.get(), &set);
-    return db_.update_by_id(kCollection, *oid, update).matched > 0;
+    auto guard = db_.lock_document(kCollection, *oid);
+    if (db_.collection(kCollection).update_one(id_filter(*oid), update).matched == 0) {
+        return false;
+    }
+    if (listener_ != nullptr) {
+        if (auto product = find_by_id(id)) listener_->product_saved(*product);
+    }
+    return true;
 }
 
 std::int64_t ProductStore::count_in_category(std::string_view category_id) {

@@ -24,6 +24,8 @@ class BsonView;
 
 namespace flaskcart::models {
 
+class WriteListener;
+
 inline constexpr std::int64_t kMaxStock = 1'000'000'000;
 inline constexpr std::size_t kMaxProductNameLength = 200;
 inline constexpr std::size_t kMaxDescriptionLength = 5000;
@@ -113,6 +115,8 @@ class ProductStore {
     explicit ProductStore(db::Db& db) : db_(db) {}
     // Creates the indexes listed (and justified) in product_model.cpp; idempotent.
     static void ensure_indexes(db::Db& db);
+    // Told about every write after it reached the database; set before serving.
+    void set_listener(WriteListener* listener) noexcept { listener_ = listener; }
 
     Product create(const NewProduct& product);
     // std::nullopt for a missing product and for text that is not an ObjectId.
@@ -120,6 +124,8 @@ class ProductStore {
     // The products that exist among `ids`, in no particular order; invalid ids are skipped.
     std::vector<Product> find_by_ids(const std::vector<std::string>& ids);
     ProductPage list(const ProductQuery& query);
+    // Every product (the read model's load).
+    std::vector<Product> list_all();
     // The updated product, or std::nullopt when it does not exist.
     std::optional<Product> update(std::string_view id, const ProductChanges& changes);
     // Deletes the product, then its cart lines (collection `cart`) and its image.
@@ -137,6 +143,7 @@ class ProductStore {
 
   private:
     db::Db& db_;
+    WriteListener* listener_ = nullptr;
 };
 
 }  // namespace flaskcart::models

@@ -1,5 +1,6 @@
 #include "models/user_model.hpp"
 
+#include "models/write_listener.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -126,8 +127,16 @@ std::optional<User> UserStore::set_role(std::string_view id, std::string_view ro
     const std::string role_text(role);
     db::Bson update(BCON_NEW("$set", "{", "role", BCON_UTF8(role_text.c_str()), "updated_at",
                              BCON_DATE_TIME(db::now_ms()), "}"));
-    if (db_.update_by_id(kUsers, *oid, update).matched == 0) return std::nullopt;
-    return find_by_id(id);
+    // Db::update_by_id's lock, held until the token check's cache has the new role.
+    auto guard = db_.lock_document(kUsers, *oid);
+    if (db_.collection(kUsers).update_one(id_filter(*oid), update).matched == 0) {
+        return std::nullopt;
+    }
+    auto user = find_by_id(id);
+    if (user && listener_ != nullptr) {
+        listener_->user_saved(user->id, user->role, user->updated_at_ms);
+    }
+    return user;
 }
 
 bool UserStore::set_role_if(std::string_view id, std::string_view from, std::string_view to) {
@@ -149,6 +158,19 @@ void RevokedTokenStore::revoke(const std::string& token_id, std::int64_t expires
         // Logging out twice is not an error: the token is revoked either way.
         if (error.kind() != db::DbErrorKind::kDuplicateKey) throw;
     }
+    if (listener_ != nullptr) listener_->token_revoked(token_id, expires_at_ms);
+}
+
+std::vector<std::pair<std::string, std::int64_t>> RevokedTokenStore::list_unexpired(
+    std::int64_t now_ms) {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (const db::Bson& doc :
+         db_.collection(kRevokedTokens)
+             .find(db::Bson(BCON_NEW("expires_at", "{", "$gte", BCON_DATE_TIME(now_ms), "}")))) {
+        auto id = doc.view().get_string("_id");
+        if (id) out.emplace_back(*id, doc.view().get_date_ms("expires_at").value_or(now_ms));
+    }
+    return out;
 }
 
 bool RevokedTokenStore::is_revoked(const std::string& token_id) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace flaskcart::db {
@@ -16,6 +17,8 @@ class BsonView;
 }  // namespace flaskcart::db
 
 namespace flaskcart::models {
+
+class WriteListener;
 
 inline constexpr std::string_view kRoleCustomer = "customer";
 inline constexpr std::string_view kRoleAdmin = "admin";
@@ -59,6 +62,8 @@ class UserStore {
   public:
     explicit UserStore(db::Db& db) : db_(db) {}
     static void ensure_indexes(db::Db& db);
+    // Told about role changes after they reached the database; set before serving.
+    void set_listener(WriteListener* listener) noexcept { listener_ = listener; }
 
     // std::nullopt when the email is already registered (duplicate key).
     std::optional<User> create(const NewUser& user);
@@ -75,6 +80,7 @@ class UserStore {
 
   private:
     db::Db& db_;
+    WriteListener* listener_ = nullptr;
 };
 
 // Collection `revoked_tokens`: {_id: jti, expires_at}. Shared by every instance, so a logout
@@ -82,12 +88,16 @@ class UserStore {
 class RevokedTokenStore {
   public:
     explicit RevokedTokenStore(db::Db& db) : db_(db) {}
+    void set_listener(WriteListener* listener) noexcept { listener_ = listener; }
     void revoke(const std::string& token_id, std::int64_t expires_at_ms);
     bool is_revoked(const std::string& token_id);
+    // (token id, expires_at_ms) of every revocation not yet expired at `now_ms`.
+    std::vector<std::pair<std::string, std::int64_t>> list_unexpired(std::int64_t now_ms);
     std::int64_t purge_expired(std::int64_t now_ms);
 
   private:
     db::Db& db_;
+    WriteListener* listener_ = nullptr;
 };
 
 }  // namespace flaskcart::models

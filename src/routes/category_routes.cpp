@@ -6,6 +6,7 @@
 #include "models/product_model.hpp"
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
+#include "services/catalog_read_model.hpp"
 #include "utils/helpers.hpp"
 
 namespace flaskcart::routes {
@@ -33,8 +34,8 @@ ApiError name_taken() {
 class CategoryHandlers {
   public:
     CategoryHandlers(models::CategoryStore& categories, models::ProductStore& products,
-                     services::AuthService& auth)
-        : categories_(categories), products_(products), auth_(auth) {}
+                     const services::CatalogReadModel& catalog, services::AuthService& auth)
+        : categories_(categories), products_(products), catalog_(catalog), auth_(auth) {}
 
     Response create(RequestContext& ctx) {
         auth_.require_admin(ctx);
@@ -51,27 +52,28 @@ class CategoryHandlers {
         return response;
     }
 
-    Response list(RequestContext&) {
-        const auto counts = products_.count_by_category();
+    Response list(RequestContext& ctx) {
+        require_loaded(catalog_);
         boost::json::array items;
-        for (const auto& category : categories_.list()) {
-            const auto it = counts.find(category.id);
-            items.push_back(category_json(category, it == counts.end() ? 0 : it->second));
+        for (const auto& item : catalog_.categories()) {
+            items.push_back(category_json(item.category, item.product_count));
         }
-        return Response::json(200, {{"items", std::move(items)}});
+        return with_etag(Response::json(200, {{"items", std::move(items)}}), ctx);
     }
 
     Response get(RequestContext& ctx) {
         const std::string& id = ctx.path_param("id");
-        auto category = categories_.find_by_id(id);
+        require_loaded(catalog_);
+        auto category = catalog_.find_category(id);
         if (!category) throw ApiError::not_found("category");
-        return Response::json(200, category_json(*category, products_.count_in_category(id)));
+        return Response::json(200, category_json(*category, catalog_.count_in_category(id)));
     }
 
     Response update(RequestContext& ctx) {
         auth_.require_admin(ctx);
         const std::string& id = ctx.path_param("id");
-        if (!categories_.exists(id)) throw ApiError::not_found("category");
+        require_loaded(catalog_);
+        if (!catalog_.has_category(id)) throw ApiError::not_found("category");
         const auto body = ctx.json_body();
         helpers::FieldReader fields(body, {"name", "description"});
         models::CategoryChanges changes;
@@ -96,9 +98,9 @@ class CategoryHandlers {
             case models::CategoryWrite::kDone:
                 break;
         }
-        auto category = categories_.find_by_id(id);
+        auto category = catalog_.find_category(id);
         if (!category) throw ApiError::not_found("category");
-        return Response::json(200, category_json(*category, products_.count_in_category(id)));
+        return Response::json(200, category_json(*category, catalog_.count_in_category(id)));
     }
 
     Response remove(RequestContext& ctx) {
@@ -126,17 +128,23 @@ class CategoryHandlers {
 
     models::CategoryStore& categories_;
     models::ProductStore& products_;
+    const services::CatalogReadModel& catalog_;
     services::AuthService& auth_;
 };
 
 }  // namespace
 
 void register_category_routes(http::Router& router, models::CategoryStore& categories,
-                              models::ProductStore& products, services::AuthService& auth) {
-    auto handlers = std::make_shared<CategoryHandlers>(categories, products, auth);
+                              models::ProductStore& products,
+                              const services::CatalogReadModel& catalog,
+                              services::AuthService& auth) {
+    auto handlers = std::make_shared<CategoryHandlers>(categories, products, catalog, auth);
     router.add("POST", "/categories", bind_handler(handlers, &CategoryHandlers::create));
-    router.add("GET", "/categories", bind_handler(handlers, &CategoryHandlers::list));
-    router.add("GET", "/categories/{id}", bind_handler(handlers, &CategoryHandlers::get));
+    // Served from the read model (see register_product_routes): on the network thread.
+    router.add("GET", "/categories", bind_handler(handlers, &CategoryHandlers::list),
+               {.runs_on_network_thread = true});
+    router.add("GET", "/categories/{id}", bind_handler(handlers, &CategoryHandlers::get),
+               {.runs_on_network_thread = true});
     router.add("PUT", "/categories/{id}", bind_handler(handlers, &CategoryHandlers::update));
     router.add("DELETE", "/categories/{id}", bind_handler(handlers, &CategoryHandlers::remove));
 }

@@ -4,11 +4,11 @@
 
 #include "config.hpp"
 #include "http/context.hpp"
-#include "models/category_model.hpp"
 #include "models/image_model.hpp"
 #include "models/product_model.hpp"
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
+#include "services/catalog_read_model.hpp"
 #include "utils/db.hpp"
 #include "utils/helpers.hpp"
 
@@ -42,7 +42,7 @@ std::string media_type(std::string_view content_type) {
 // Reads a create (all required fields) or a partial update. A JSON null clears the optional
 // fields (description, category, image_url) and is refused for the others.
 models::ProductChanges read_product(const http::JsonBody& document, bool is_create,
-                                    models::CategoryStore& categories) {
+                                    const services::CatalogReadModel& catalog) {
     helpers::FieldReader reader(document,
                                 {"name", "description", "price", "category", "stock", "image_url"});
     const boost::json::object& body = document.fields;
@@ -87,7 +87,7 @@ models::ProductChanges read_product(const http::JsonBody& document, bool is_crea
     // A well-formed id of a category that does not exist: the body conflicts with the catalog's
     // current state. Not 404, which would say the product itself is missing.
     if (changes.category_id && !changes.category_id->empty() &&
-        !categories.exists(*changes.category_id)) {
+        !catalog.has_category(*changes.category_id)) {
         throw ApiError::conflict("the category does not exist", {{"category", "no such category"}});
     }
     return changes;
@@ -111,18 +111,19 @@ boost::json::object product_json(const models::Product& product) {
 
 class ProductHandlers {
   public:
-    ProductHandlers(models::ProductStore& products, models::CategoryStore& categories,
-                    models::ImageStore& images, services::AuthService& auth,
+    ProductHandlers(models::ProductStore& products, models::ImageStore& images,
+                    const services::CatalogReadModel& catalog, services::AuthService& auth,
                     std::size_t max_image_bytes)
         : products_(products),
-          categories_(categories),
           images_(images),
+          catalog_(catalog),
           auth_(auth),
           max_image_bytes_(max_image_bytes) {}
 
     Response create(RequestContext& ctx) {
         auth_.require_admin(ctx);
-        const auto changes = read_product(ctx.exact_json_body(), true, categories_);
+        require_loaded(catalog_);
+        const auto changes = read_product(ctx.exact_json_body(), true, catalog_);
         const models::Product product = products_.create({
             .name = *changes.name,
             .description = changes.description.value_or(""),
@@ -140,25 +141,40 @@ class ProductHandlers {
         http::FieldErrors errors;
         const models::ProductQuery query = models::parse_product_query(ctx.request().query, errors);
         if (!errors.empty()) throw ApiError::validation(std::move(errors));
-        const models::ProductPage page = products_.list(query);
-        boost::json::array items;
-        items.reserve(page.items.size());
-        for (const auto& product : page.items) items.push_back(product_json(product));
-        return Response::json(
-            200, helpers::page_json(std::move(items), query.page, query.limit, page.total));
+        require_loaded(catalog_);
+        // The products are kept rendered: the page is a concatenation, byte for byte what
+        // helpers::page_json() would give.
+        const services::RenderedPage page = catalog_.list_rendered(query);
+        Response response;
+        std::size_t size = 64;
+        for (const auto& item : page.items) size += item.size() + 1;
+        response.body.reserve(size);
+        response.body += "{\"items\":[";
+        for (std::size_t i = 0; i < page.items.size(); ++i) {
+            if (i > 0) response.body += ',';
+            response.body += page.items[i];
+        }
+        response.body += "],\"page\":" + std::to_string(query.page) +
+                         ",\"limit\":" + std::to_string(query.limit) +
+                         ",\"total\":" + std::to_string(page.total) + "}";
+        return response;
     }
 
     Response get(RequestContext& ctx) {
-        auto product = products_.find_by_id(ctx.path_param("id"));
-        if (!product) throw ApiError::not_found("product");
-        return Response::json(200, product_json(*product));
+        require_loaded(catalog_);
+        auto rendered = catalog_.find_rendered(ctx.path_param("id"));
+        if (!rendered) throw ApiError::not_found("product");
+        Response response;
+        response.body = std::move(*rendered);
+        return with_etag(std::move(response), ctx);
     }
 
     Response update(RequestContext& ctx) {
         auth_.require_admin(ctx);
         const std::string& id = ctx.path_param("id");
-        if (!products_.find_by_id(id)) throw ApiError::not_found("product");
-        const auto changes = read_product(ctx.exact_json_body(), false, categories_);
+        require_loaded(catalog_);
+        if (!catalog_.find_product(id)) throw ApiError::not_found("product");
+        const auto changes = read_product(ctx.exact_json_body(), false, catalog_);
         auto product = products_.update(id, changes);
         if (!product) throw ApiError::not_found("product");
         return Response::json(200, product_json(*product));
@@ -173,7 +189,8 @@ class ProductHandlers {
     Response upload_image(RequestContext& ctx) {
         auth_.require_admin(ctx);
         const std::string& id = ctx.path_param("id");
-        if (!products_.find_by_id(id)) throw ApiError::not_found("product");
+        require_loaded(catalog_);
+        if (!catalog_.find_product(id)) throw ApiError::not_found("product");
         const std::string& body = ctx.request().body;
         if (body.size() > max_image_bytes_) {
             throw ApiError::payload_too_large("an image may be at most " +
@@ -194,7 +211,7 @@ class ProductHandlers {
             images_.remove(id);
             throw ApiError::not_found("product");
         }
-        auto product = products_.find_by_id(id);
+        auto product = catalog_.find_product(id);
         if (!product) throw ApiError::not_found("product");
         return Response::json(200, product_json(*product));
     }
@@ -221,22 +238,30 @@ class ProductHandlers {
 
   private:
     models::ProductStore& products_;
-    models::CategoryStore& categories_;
     models::ImageStore& images_;
+    const services::CatalogReadModel& catalog_;
     services::AuthService& auth_;
     std::size_t max_image_bytes_;
 };
 
 }  // namespace
 
+std::string render_product_json(const models::Product& product) {
+    return http::to_json_text(product_json(product));
+}
+
 void register_product_routes(http::Router& router, models::ProductStore& products,
-                             models::CategoryStore& categories, models::ImageStore& images,
+                             models::ImageStore& images, const services::CatalogReadModel& catalog,
                              services::AuthService& auth, const Config& config) {
-    auto handlers = std::make_shared<ProductHandlers>(products, categories, images, auth,
-                                                      config.max_image_bytes);
+    auto handlers =
+        std::make_shared<ProductHandlers>(products, images, catalog, auth, config.max_image_bytes);
     router.add("POST", "/products", bind_handler(handlers, &ProductHandlers::create));
-    router.add("GET", "/products", bind_handler(handlers, &ProductHandlers::list));
-    router.add("GET", "/products/{id}", bind_handler(handlers, &ProductHandlers::get));
+    // Catalog reads are served from the read model, never from the database: they run on the
+    // network thread, without a hop to the worker pool.
+    router.add("GET", "/products", bind_handler(handlers, &ProductHandlers::list),
+               {.runs_on_network_thread = true});
+    router.add("GET", "/products/{id}", bind_handler(handlers, &ProductHandlers::get),
+               {.runs_on_network_thread = true});
     router.add("PUT", "/products/{id}", bind_handler(handlers, &ProductHandlers::update));
     router.add("DELETE", "/products/{id}", bind_handler(handlers, &ProductHandlers::remove));
     router.add("POST", "/products/{id}/image",

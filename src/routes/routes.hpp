@@ -13,6 +13,7 @@ class Db;
 }
 namespace services {
 class AuthService;
+class CatalogReadModel;
 class CartService;
 class CheckoutService;
 }  // namespace services
@@ -23,24 +24,42 @@ class CategoryStore;
 class ImageStore;
 class CartStore;
 class OrderStore;
+struct Product;
 }  // namespace models
 struct Config;
+namespace metrics {
+class Registry;
+}
 
 namespace routes {
 
 void register_system_routes(http::Router& router, db::Db& db,
                             const std::atomic<bool>& indexes_ready, std::string_view openapi_json);
+// GET /metrics: the registry in Prometheus text format.
+void register_metrics_route(http::Router& router, const metrics::Registry& registry);
 void register_user_routes(http::Router& router, models::UserStore& users,
                           services::AuthService& auth);
+// Catalog reads are answered from `catalog` (no database); writes go to the stores.
 void register_category_routes(http::Router& router, models::CategoryStore& categories,
-                              models::ProductStore& products, services::AuthService& auth);
+                              models::ProductStore& products,
+                              const services::CatalogReadModel& catalog,
+                              services::AuthService& auth);
 void register_product_routes(http::Router& router, models::ProductStore& products,
-                             models::CategoryStore& categories, models::ImageStore& images,
+                             models::ImageStore& images, const services::CatalogReadModel& catalog,
                              services::AuthService& auth, const Config& config);
 void register_cart_routes(http::Router& router, services::CartService& cart,
                           services::AuthService& auth);
 void register_order_routes(http::Router& router, services::CheckoutService& checkout,
                            models::OrderStore& orders, services::AuthService& auth);
+
+// A product as GET /products/{id} shows it (the catalog read model keeps it rendered).
+std::string render_product_json(const models::Product& product);
+
+// Sets a strong ETag computed from the body; a matching If-None-Match turns the response into
+// a 304 without a body.
+http::Response with_etag(http::Response response, const http::RequestContext& ctx);
+// 503 until the in-memory catalog has been loaded.
+void require_loaded(const services::CatalogReadModel& catalog);
 
 // Adapts a member function of a handlers object (shared by its routes) to a Handler.
 template <typename Handlers>

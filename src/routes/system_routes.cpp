@@ -4,6 +4,7 @@
 #include "http/context.hpp"
 #include "routes/routes.hpp"
 #include "utils/db.hpp"
+#include "utils/metrics.hpp"
 
 namespace flaskcart::routes {
 
@@ -28,6 +29,18 @@ void register_system_routes(http::Router& router, db::Db& db,
                    http::Response response;
                    response.body = std::string(openapi_json);
                    response.headers.emplace_back("Cache-Control", "public, max-age=300");
+                   return response;
+               },
+               {.runs_on_network_thread = true});
+}
+
+void register_metrics_route(http::Router& router, const metrics::Registry& registry) {
+    router.add("GET", "/metrics",
+               [&registry](http::RequestContext&) {
+                   http::Response response;
+                   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                   response.body = registry.render();
+                   response.headers.emplace_back("Cache-Control", "no-store");
                    return response;
                },
                {.runs_on_network_thread = true});

@@ -93,8 +93,8 @@ class UserHandlers {
         auto email = fields.string("email", true, 1, 254);
         auto password = read_password(body, "password", true, fields);
         fields.finish();
-        auto signed_in =
-            auth_.login(helpers::to_lower_ascii(*email), *password, auth_.client_address(ctx.request()));
+        auto signed_in = auth_.login(helpers::to_lower_ascii(*email), *password,
+                                     auth_.client_address(ctx.request()));
         return Response::json(200, {{"token", signed_in.token.token},
                                     {"token_type", "Bearer"},
                                     {"expires_in", signed_in.token.expires_in},

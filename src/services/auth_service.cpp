@@ -17,7 +17,6 @@ namespace {
 // Clock skew tolerated between the instance that issued a token and the one checking it.
 constexpr std::int64_t kClockLeewaySeconds = 60;
 
-
 // Admits one guess under `throttle` for its lifetime; if the guess is never judged (an error
 // before or during the check) it counts neither way.
 class ThrottledAttempt {
@@ -192,14 +191,19 @@ http::Principal AuthService::require_user(http::RequestContext& ctx) {
         throw ApiError::unauthorized("use the Bearer scheme");
     }
     http::Principal principal = verify_token(std::string(header->substr(kScheme.size())));
-    if (revoked_.is_revoked(principal.token_id)) {
-        throw ApiError::unauthorized("the token has been revoked");
+    // The database (or the directory that mirrors it), not the token, says who the caller is
+    // now: a revoked token, a deleted user's token and a demoted admin's rights stop working.
+    const bool is_revoked = directory_ != nullptr ? directory_->is_revoked(principal.token_id)
+                                                  : revoked_.is_revoked(principal.token_id);
+    if (is_revoked) throw ApiError::unauthorized("the token has been revoked");
+    std::optional<std::string> role;
+    if (directory_ != nullptr) {
+        role = directory_->current_role(principal.user_id);
+    } else if (auto user = users_.find_by_id(principal.user_id)) {
+        role = user->role;
     }
-    // The database, not the token, says who the caller is now: a deleted user's token stops
-    // working and a demoted admin loses admin rights at once.
-    auto user = users_.find_by_id(principal.user_id);
-    if (!user) throw ApiError::unauthorized("the account no longer exists");
-    principal.role = user->role;
+    if (!role) throw ApiError::unauthorized("the account no longer exists");
+    principal.role = std::move(*role);
     ctx.principal = principal;
     return principal;
 }

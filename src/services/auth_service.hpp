@@ -20,6 +20,16 @@
 
 namespace flaskcart::services {
 
+// Answers the token check's two questions without a database round trip in steady state
+// (services::ChangeFeed). Thread-safe.
+class AccountDirectory {
+  public:
+    virtual ~AccountDirectory() = default;
+    virtual bool is_revoked(const std::string& token_id) = 0;
+    // The user's current role; std::nullopt when the account no longer exists.
+    virtual std::optional<std::string> current_role(const std::string& user_id) = 0;
+};
+
 struct IssuedToken {
     std::string token;
     std::int64_t expires_in = 0;
@@ -60,6 +70,8 @@ class AuthService {
     http::Principal require_self_or_admin(http::RequestContext& ctx, const std::string& user_id);
 
     void revoke(const http::Principal& principal);
+    // From now on the token check asks `directory` instead of the database. Call before serving.
+    void use_directory(AccountDirectory* directory) noexcept { directory_ = directory; }
 
     LoginThrottle& email_throttle() noexcept { return email_throttle_; }
     LoginThrottle& address_throttle() noexcept { return address_throttle_; }
@@ -80,6 +92,7 @@ class AuthService {
     const Config& config_;
     models::UserStore& users_;
     models::RevokedTokenStore& revoked_;
+    AccountDirectory* directory_ = nullptr;
     std::string secret_;
     std::string dummy_hash_;
     utils::FairSemaphore hash_slots_;

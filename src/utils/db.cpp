@@ -6,6 +6,8 @@
 #include <system_error>
 #include <utility>
 
+#include "utils/metrics.hpp"
+
 namespace flaskcart::db {
 
 DbError::DbError(DbErrorKind kind, std::uint32_t domain, std::uint32_t code,
@@ -93,9 +95,30 @@ DbErrorKind classify_error(const bson_error_t& error, const bson_t* reply) noexc
     return kind;
 }
 
+std::string_view error_kind_name(DbErrorKind kind) noexcept {
+    switch (kind) {
+        case DbErrorKind::kDuplicateKey:
+            return "duplicate_key";
+        case DbErrorKind::kUnavailable:
+            return "unavailable";
+        case DbErrorKind::kTimeout:
+            return "timeout";
+        case DbErrorKind::kBadQuery:
+            return "bad_query";
+        case DbErrorKind::kCircuitOpen:
+            return "circuit_open";
+        case DbErrorKind::kBusy:
+            return "busy";
+        case DbErrorKind::kOther:
+            break;
+    }
+    return "other";
+}
+
 void throw_db_error(const bson_error_t& error, std::string_view context, const bson_t* reply) {
-    throw DbError(classify_error(error, reply), error.domain, error.code,
-                  std::string(context) + ": " + error.message);
+    const DbErrorKind kind = classify_error(error, reply);
+    metrics::process_registry().count_db_error(error_kind_name(kind));
+    throw DbError(kind, error.domain, error.code, std::string(context) + ": " + error.message);
 }
 
 // --- Bson -------------------------------------------------------------------------------------
@@ -361,6 +384,32 @@ UpdateResult Collection::update_one(const Bson& filter, const Bson& update, cons
     return result;
 }
 
+std::optional<Bson> Collection::find_one_and_update(const Bson& filter, const Bson& update,
+                                                    bool upsert) {
+    using OptsPtr = std::unique_ptr<mongoc_find_and_modify_opts_t,
+                                    CDeleter<&mongoc_find_and_modify_opts_destroy>>;
+    OptsPtr opts(mongoc_find_and_modify_opts_new());
+    mongoc_find_and_modify_opts_set_update(opts.get(), update.get());
+    const int flags =
+        MONGOC_FIND_AND_MODIFY_RETURN_NEW | (upsert ? MONGOC_FIND_AND_MODIFY_UPSERT : 0);
+    mongoc_find_and_modify_opts_set_flags(opts.get(),
+                                          static_cast<mongoc_find_and_modify_flags_t>(flags));
+    ScopedReply reply;
+    bson_error_t error;
+    if (!mongoc_collection_find_and_modify_with_opts(collection_.get(), filter.get(), opts.get(),
+                                                     reply.out(), &error)) {
+        throw_db_error(error, "findAndModify " + name_);
+    }
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, reply.get(), "value") || !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        return std::nullopt;
+    }
+    std::uint32_t length = 0;
+    const std::uint8_t* data = nullptr;
+    bson_iter_document(&it, &length, &data);
+    return Bson(bson_new_from_data(data, length));
+}
+
 std::int64_t Collection::delete_one(const Bson& filter) {
     ScopedReply reply;
     bson_error_t error;
@@ -475,6 +524,15 @@ void log_driver_message(mongoc_log_level_t level, const char* domain, const char
     }
 }
 
+// Command monitoring runs on the thread that issues the command, so the count lands on the
+// request that thread is serving (metrics::RequestScope).
+void count_started_command(const mongoc_apm_command_started_t* event) {
+    metrics::note_db_command(mongoc_apm_command_started_get_command_name(event));
+}
+
+using ApmCallbacksPtr =
+    std::unique_ptr<mongoc_apm_callbacks_t, CDeleter<&mongoc_apm_callbacks_destroy>>;
+
 }  // namespace
 
 DriverLifetime::DriverLifetime() {
@@ -510,6 +568,10 @@ Db::Db(const DbOptions& options)
     mongoc_client_pool_set_error_api(pool_.get(), MONGOC_ERROR_API_VERSION_2);
     mongoc_client_pool_set_appname(pool_.get(), "flaskcart");
     mongoc_client_pool_max_size(pool_.get(), static_cast<std::uint32_t>(options.max_pool_size));
+    // The pool copies the callbacks; set before the first client is popped.
+    ApmCallbacksPtr callbacks(mongoc_apm_callbacks_new());
+    mongoc_apm_set_command_started_cb(callbacks.get(), &count_started_command);
+    mongoc_client_pool_set_apm_callbacks(pool_.get(), callbacks.get(), nullptr);
     prober_ = std::thread([this] { run_prober(); });
 }
 
@@ -627,14 +689,16 @@ void Db::drop_database() {
 }
 
 bool Db::update_if(const std::string& collection, const bson_oid_t& id, const Bson& condition,
-                   const Bson& update) {
+                   const Bson& update, const std::function<void()>& on_matched) {
     Bson filter;
     BSON_APPEND_OID(filter.get(), "_id", &id);
     bson_concat(filter.get(), condition.get());
     Collection target = this->collection(collection);
     auto guard = locks_.lock(collection, id);
     check_write_fence();  // after the wait for the lock, right before the write
-    return target.update_one(filter, update).matched > 0;
+    const bool matched = target.update_one(filter, update).matched > 0;
+    if (matched && on_matched) on_matched();
+    return matched;
 }
 
 UpdateResult Db::update_by_id(const std::string& collection, const bson_oid_t& id,

@@ -15,9 +15,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <utility>
-#include <thread>
 #include <vector>
 
 #include "utils/circuit_breaker.hpp"
@@ -78,6 +78,8 @@ class DbError : public std::runtime_error {
 // Classifies by (domain, code) through one table (db.cpp); `reply`, when the driver gave one,
 // adds its error labels (RetryableWriteError marks a transient failure).
 DbErrorKind classify_error(const bson_error_t& error, const bson_t* reply = nullptr) noexcept;
+// "duplicate_key", "unavailable", ... (the metrics label).
+std::string_view error_kind_name(DbErrorKind kind) noexcept;
 [[noreturn]] void throw_db_error(const bson_error_t& error, std::string_view context,
                                  const bson_t* reply = nullptr);
 
@@ -178,6 +180,9 @@ class Collection {
     std::vector<Bson> aggregate(const Bson& pipeline);
     void insert_one(const Bson& doc);
     UpdateResult update_one(const Bson& filter, const Bson& update, const Bson* opts = nullptr);
+    // findAndModify returning the document after the update (std::nullopt when none matched
+    // and `upsert` is false).
+    std::optional<Bson> find_one_and_update(const Bson& filter, const Bson& update, bool upsert);
     std::int64_t delete_one(const Bson& filter);
     std::int64_t delete_many(const Bson& filter);
     void create_indexes(const std::vector<IndexSpec>& indexes);
@@ -313,8 +318,10 @@ class Db {
     // The storage primitive for conditional single-document writes (stock, order status, cart
     // quantity): `{_id: id} ∪ condition` + `update`, serialized per document in-process.
     // Returns true when a document matched (and so was updated).
+    // `on_matched` runs before the document's lock is released (read models apply the write
+    // there, so no reload of the same document can come between).
     bool update_if(const std::string& collection, const bson_oid_t& id, const Bson& condition,
-                   const Bson& update);
+                   const Bson& update, const std::function<void()>& on_matched = {});
     // Unconditional single-document write under the same per-document lock; every other
     // update of a document that update_if() guards must come through here too.
     UpdateResult update_by_id(const std::string& collection, const bson_oid_t& id,

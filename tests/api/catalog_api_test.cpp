@@ -5,6 +5,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "support/api_helpers.hpp"
 #include "support/database.hpp"
@@ -400,24 +401,23 @@ TEST_F(CatalogApi, PaginationEdges) {
     EXPECT_EQ(defaults.json().at("items").as_array().size(), 5U);
     EXPECT_EQ(client().get(base + "&limit=100").status, 200);
 
-    const std::vector<std::pair<std::string, std::string>> bad{
-        {"limit=0", "limit"},
-        {"limit=1000", "limit"},
-        {"limit=101", "limit"},
-        {"limit=-1", "limit"},
-        {"limit=abc", "limit"},
-        {"page=0", "page"},
-        {"page=-2", "page"},
-        {"page=1.5", "page"},
-        {"sort=stock", "sort"},
-        {"sort=", "sort"},
-        {"min_price=abc", "min_price"},
-        {"min_price=-1", "min_price"},
-        {"max_price=1e3", "max_price"},
-        {"max_price=0.001", "max_price"},
-        {"in_stock=yes", "in_stock"},
-        {"category=nope", "category"},
-        {"q=" + std::string(201, 'q'), "q"}};
+    const std::vector<std::pair<std::string, std::string>> bad{{"limit=0", "limit"},
+                                                               {"limit=1000", "limit"},
+                                                               {"limit=101", "limit"},
+                                                               {"limit=-1", "limit"},
+                                                               {"limit=abc", "limit"},
+                                                               {"page=0", "page"},
+                                                               {"page=-2", "page"},
+                                                               {"page=1.5", "page"},
+                                                               {"sort=stock", "sort"},
+                                                               {"sort=", "sort"},
+                                                               {"min_price=abc", "min_price"},
+                                                               {"min_price=-1", "min_price"},
+                                                               {"max_price=1e3", "max_price"},
+                                                               {"max_price=0.001", "max_price"},
+                                                               {"in_stock=yes", "in_stock"},
+                                                               {"category=nope", "category"},
+                                                               {"q=" + std::string(201, 'q'), "q"}};
     for (const auto& [query, field] : bad) {
         auto response = client().get("/products?" + query);
         EXPECT_EQ(response.status, 422) << query;
@@ -693,7 +693,14 @@ TEST(CatalogSeed, SeedDemoIsIdempotentAndScales) {
     EXPECT_EQ(db.collection("products").count(db::Bson()), 60);
 
     HttpClient client(service.port());
+    // The running service learns of the seeded catalog through the change feed (README: < 1 s;
+    // 3 s here for a loaded test machine).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     auto page = client.get("/products?limit=100&sort=name");
+    while (page.json().at("total") != 60 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        page = client.get("/products?limit=100&sort=name");
+    }
     ASSERT_EQ(page.status, 200);
     EXPECT_EQ(page.json().at("total"), 60);
     std::set<std::string> seen;

@@ -1,0 +1,75 @@
+-- wrk script for FlaskCart-shaped APIs. Configured by env:
+--   SCENARIO = health | browse | search | product | cart_add | checkout | login
+--   DATA     = path of a file written by compare.py: lines "kind<TAB>value" (product ids, tokens, emails)
+local scenario = os.getenv("SCENARIO") or "health"
+local data = os.getenv("DATA")
+local products, tokens, emails = {}, {}, {}
+if data and data ~= "" then
+  for line in io.lines(data) do
+    local k, v = line:match("^(%w+)\t(.*)$")
+    if k == "product" then products[#products + 1] = v
+    elseif k == "token" then tokens[#tokens + 1] = v
+    elseif k == "email" then emails[#emails + 1] = v end
+  end
+end
+local counter = 0
+local thread_id = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", thread_id)
+  thread_id = thread_id + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  math.randomseed(os.time() + (tid or 0) * 7919)
+  stage = 0
+end
+
+local function pick(t) return t[math.random(#t)] end
+
+request = function()
+  counter = counter + 1
+  if scenario == "health" then
+    return wrk.format("GET", "/health")
+  elseif scenario == "browse" then
+    local page = math.random(1, 5)
+    return wrk.format("GET", "/products?limit=20&page=" .. page .. "&sort=price")
+  elseif scenario == "search" then
+    return wrk.format("GET", "/products?limit=20&q=" .. math.random(0, 199))
+  elseif scenario == "product" then
+    return wrk.format("GET", "/products/" .. pick(products))
+  elseif scenario == "cart_add" then
+    local body = '{"product_id":"' .. pick(products) .. '","quantity":1}'
+    return wrk.format("POST", "/cart/add",
+      {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. pick(tokens)}, body)
+  elseif scenario == "checkout" then
+    -- alternate: add one item, then place the order, for the same user
+    local tok = tokens[(math.floor((counter - 1) / 2) + (tid or 0) * 7919) % #tokens + 1]
+    if counter % 2 == 1 then
+      local body = '{"product_id":"' .. pick(products) .. '","quantity":1}'
+      return wrk.format("POST", "/cart/add",
+        {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tok}, body)
+    else
+      return wrk.format("POST", "/order",
+        {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tok}, "{}")
+    end
+  elseif scenario == "login" then
+    local body = '{"email":"' .. pick(emails) .. '","password":"bench-password-1"}'
+    return wrk.format("POST", "/login", {["Content-Type"] = "application/json"}, body)
+  end
+end
+
+local statuses = {}
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  io.write(string.format("RESULT rps=%.1f p50_ms=%.3f p99_ms=%.3f errors=%d non2xx=%d requests=%d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, summary.requests))
+end

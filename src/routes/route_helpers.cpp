@@ -1,0 +1,49 @@
+// Helpers the route modules share.
+#include "http/context.hpp"
+#include "models/image_model.hpp"
+#include "routes/routes.hpp"
+#include "services/catalog_read_model.hpp"
+
+namespace flaskcart::routes {
+
+namespace {
+
+// FNV-1a, 64 bits: a cheap fingerprint of a response body, equal on every instance for equal
+// content (not a security property: an ETag only has to change when the body does).
+std::string fingerprint(std::string_view body) {
+    std::uint64_t hash = 1469598103934665603ULL;
+    for (char c : body) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 1099511628211ULL;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i) {
+        out[static_cast<std::size_t>(i)] = kHex[hash & 0xF];
+        hash >>= 4;
+    }
+    return out;
+}
+
+}  // namespace
+
+http::Response with_etag(http::Response response, const http::RequestContext& ctx) {
+    const std::string etag =
+        "\"" + fingerprint(response.body) + "-" + std::to_string(response.body.size()) + "\"";
+    response.headers.emplace_back("ETag", etag);
+    const auto if_none_match = ctx.header("if-none-match");
+    if (if_none_match && models::if_none_match_matches(*if_none_match, etag)) {
+        response.status = 304;
+        response.body.clear();
+        response.content_type.clear();
+    }
+    return response;
+}
+
+void require_loaded(const services::CatalogReadModel& catalog) {
+    if (!catalog.is_loaded()) {
+        throw http::ApiError::unavailable("the catalog is being loaded; retry shortly", 1);
+    }
+}
+
+}  // namespace flaskcart::routes

@@ -1,0 +1,138 @@
+#pragma once
+// Keeps this instance's read models (the catalog, the token check's revocations and roles) equal
+// to the database, and tells other instances what this one wrote.
+//
+// - Start-up (load): read the change counter, then the whole catalog and every unexpired
+//   revocation. /ready stays 503 until this is done.
+// - A write this instance makes reaches the database first; the store then calls this listener
+//   (while it still holds the document's in-process lock), which updates the read model at once
+//   (read-your-writes) and queues a change notice.
+// - Every `interval` (default 200 ms) the sync thread publishes the queued notices as one batch
+//   (models::ChangeLogStore) and polls the change counter by _id. When it moved, it reads the new
+//   batches and reloads, by _id, what other instances changed.
+//   So another instance sees a write within 2 × interval plus one reload (< 1 s by default).
+// - A batch number that stays missing for `gap_timeout` (a writer died between taking the number
+//   and writing the batch, or the batch was purged while this instance was cut off) triggers a
+//   full reload, so nothing is missed for longer than that.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "models/change_model.hpp"
+#include "models/write_listener.hpp"
+#include "services/access_cache.hpp"
+#include "services/auth_service.hpp"
+#include "services/catalog_read_model.hpp"
+
+namespace flaskcart::db {
+class Db;
+}
+namespace flaskcart::models {
+class ProductStore;
+class CategoryStore;
+class UserStore;
+class RevokedTokenStore;
+}  // namespace flaskcart::models
+
+namespace flaskcart::services {
+
+struct ChangeFeedOptions {
+    std::chrono::milliseconds interval{200};
+    std::chrono::milliseconds gap_timeout{5000};
+    // Batches older than this are purged by maintenance.
+    std::chrono::seconds retention{600};
+};
+
+struct ChangeFeedStores {
+    models::ProductStore& products;
+    models::CategoryStore& categories;
+    models::UserStore& users;
+    models::RevokedTokenStore& revoked_tokens;
+    models::ChangeLogStore& changes;
+};
+
+// Thread-safe. load() and sync_once() throw db::DbError when the database fails.
+class ChangeFeed final : public models::WriteListener, public AccountDirectory {
+  public:
+    ChangeFeed(db::Db& db, ChangeFeedStores stores, CatalogReadModel& catalog, AccessCache& access,
+               ChangeFeedOptions options);
+    ~ChangeFeed() override;
+    ChangeFeed(const ChangeFeed&) = delete;
+    ChangeFeed& operator=(const ChangeFeed&) = delete;
+
+    void load();
+    bool is_loaded() const noexcept { return loaded_.load(); }
+    // Publishes what this instance wrote, then applies what the others wrote.
+    void sync_once();
+    // Publishes the queued notices now (the CLI commands call it before they exit).
+    void publish_pending();
+    // Starts / stops the sync thread (which syncs only once load() has succeeded).
+    void start();
+    void stop();
+    // Maintenance: old batches and expired revocations.
+    void purge(std::int64_t now_ms);
+    // Catalog size and age, revocations and cached users, for GET /metrics.
+    void render_metrics(std::string& out) const;
+
+    // models::WriteListener
+    void product_saved(const models::Product& product) override;
+    void product_removed(std::string_view product_id) override;
+    void stock_moved(std::string_view product_id, std::int64_t delta) override;
+    void category_saved(const models::Category& category) override;
+    void category_removed(std::string_view category_id) override;
+    void catalog_replaced() override;
+    void user_saved(std::string_view user_id, std::string_view role,
+                    std::int64_t updated_at_ms) override;
+    void token_revoked(std::string_view token_id, std::int64_t expires_at_ms) override;
+
+    // AccountDirectory (the token check)
+    bool is_revoked(const std::string& token_id) override;
+    std::optional<std::string> current_role(const std::string& user_id) override;
+
+  private:
+    void enqueue(char kind, std::string_view id, std::int64_t expires_at_ms = 0);
+    void apply(const models::ChangeBatch& batch);
+    void reload_product(const std::string& id);
+    void reload_category(const std::string& id);
+    void reload_user(const std::string& id);
+    void reload_catalog();
+    void reload_everything();
+    void run();
+
+    db::Db& db_;
+    ChangeFeedStores stores_;
+    CatalogReadModel& catalog_;
+    AccessCache& access_;
+    ChangeFeedOptions options_;
+    const std::string origin_;
+
+    std::atomic<bool> loaded_{false};
+    std::atomic<std::int64_t> last_sync_ms_{0};
+    std::atomic<std::int64_t> applied_seq_{0};
+
+    std::mutex pending_mutex_;
+    std::vector<models::ChangeItem> pending_;
+    std::set<std::pair<char, std::string>> pending_keys_;
+    std::atomic<bool> catalog_reload_requested_{false};
+
+    // Only the sync thread touches these.
+    std::set<std::int64_t> applied_ahead_;  // applied seqs above a missing one
+    std::map<std::int64_t, std::chrono::steady_clock::time_point> missing_since_;
+
+    std::mutex thread_mutex_;
+    std::condition_variable wakeup_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace flaskcart::services
