@@ -417,6 +417,7 @@ int App::run() {
     options.reserved_file_descriptors =
         static_cast<std::size_t>(db_options(config_).max_pool_size) + 64;
     options.cors_allowed_origins = config_.cors_allowed_origins;
+    options.metrics = &metrics::process_registry();
     // The browser pages and assets first: their paths are disjoint from the API's (a unit test
     // checks), and they are not API operations, so they stay out of the router and openapi.json.
     // They never touch the database, so they are answered on the network thread.
@@ -428,9 +429,6 @@ int App::run() {
         if (auto page = site.serve(request)) return std::move(*page);
         return router_.dispatch(request);
     });
-    options.metrics = &metrics::process_registry();
-    http::Server server(io_, workers_, options,
-                        [this](http::Request& request) { return router_.dispatch(request); });
     // Signals are caught before the port opens, so none is lost between the two.
     asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {

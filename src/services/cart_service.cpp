@@ -27,7 +27,9 @@ models::CartLine CartService::add_item(const std::string& user_id, const std::st
         cart_.add(user_id, product_id, quantity, std::min(kMaxLineQuantity, product->stock));
     if (!result.line) {
         if (result.previous_quantity + quantity > kMaxLineQuantity) {
-            throw ApiError::validation("quantity", "a cart line holds at most 1000 units");
+            // The quantity is valid on its own; it conflicts with what the line already holds.
+            throw ApiError::conflict("a cart line holds at most 1000 units",
+                                     {{"quantity", "a cart line holds at most 1000 units"}});
         }
         throw short_of_stock(*product);
     }

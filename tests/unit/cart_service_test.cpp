@@ -149,12 +149,12 @@ TEST_F(CartServiceTest, AddingBeyondTheStockIs409NamingTheProductAndWhatIsLeft) 
     EXPECT_EQ(cart.lines.at({kUser, "p1"}).quantity, 3) << "a refused add changes nothing";
 }
 
-TEST_F(CartServiceTest, AddingBeyondTheLineMaximumIs422OnQuantity) {
+TEST_F(CartServiceTest, AddingBeyondTheLineMaximumIs409OnQuantity) {
     products.put("p1", "Pen", 150, 5000);
     bool created = false;
     service.add_item(kUser, "p1", 999, created);
     const auto error = error_of([&] { service.add_item(kUser, "p1", 2, created); });
-    EXPECT_EQ(error.status(), 422);
+    EXPECT_EQ(error.status(), 409);
     ASSERT_EQ(error.errors().size(), 1U);
     EXPECT_EQ(error.errors()[0].first, "quantity");
     EXPECT_EQ(cart.lines.at({kUser, "p1"}).quantity, 999);
