@@ -127,9 +127,11 @@ std::optional<User> UserStore::set_role(std::string_view id, std::string_view ro
     const std::string role_text(role);
     db::Bson update(BCON_NEW("$set", "{", "role", BCON_UTF8(role_text.c_str()), "updated_at",
                              BCON_DATE_TIME(db::now_ms()), "}"));
-    // Db::update_by_id's lock, held until the token check's cache has the new role.
+    // Db::update_by_id's lock, held until the token check's cache has the new role (the
+    // client first: no lock is held while waiting for the pool).
+    db::Collection users = db_.collection(kUsers);
     auto guard = db_.lock_document(kUsers, *oid);
-    if (db_.collection(kUsers).update_one(id_filter(*oid), update).matched == 0) {
+    if (users.update_one(id_filter(*oid), update).matched == 0) {
         return std::nullopt;
     }
     auto user = find_by_id(id);
@@ -144,9 +146,15 @@ bool UserStore::set_role_if(std::string_view id, std::string_view from, std::str
     if (!oid) return false;
     const std::string from_text(from);
     const std::string to_text(to);
+    const std::int64_t now = db::now_ms();
+    // The token check's cache learns the new role before the document's lock is released.
     return db_.update_if(kUsers, *oid, db::Bson(BCON_NEW("role", BCON_UTF8(from_text.c_str()))),
                          db::Bson(BCON_NEW("$set", "{", "role", BCON_UTF8(to_text.c_str()),
-                                           "updated_at", BCON_DATE_TIME(db::now_ms()), "}")));
+                                           "updated_at", BCON_DATE_TIME(now), "}")),
+                         [&] {
+                             if (listener_ != nullptr)
+                                 listener_->user_saved(std::string(id), to_text, now);
+                         });
 }
 
 void RevokedTokenStore::revoke(const std::string& token_id, std::int64_t expires_at_ms) {

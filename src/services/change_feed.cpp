@@ -162,7 +162,7 @@ void ChangeFeed::reload_product(const std::string& id) {
     if (!oid) return;
     // Under the document's lock, so a write of this instance cannot land between the read and
     // the model update (its own model update would then be overwritten by an older state).
-    auto guard = db_.lock_document("products", *oid);
+    auto guard = db_.lock_document_for_reading("products", *oid);
     if (auto product = stores_.products.find_by_id(id)) {
         catalog_.upsert_product(*product);
     } else {
@@ -173,7 +173,7 @@ void ChangeFeed::reload_product(const std::string& id) {
 void ChangeFeed::reload_category(const std::string& id) {
     const auto oid = db::parse_oid(id);
     if (!oid) return;
-    auto guard = db_.lock_document("categories", *oid);
+    auto guard = db_.lock_document_for_reading("categories", *oid);
     if (auto category = stores_.categories.find_by_id(id)) {
         catalog_.upsert_category(*category);
     } else {

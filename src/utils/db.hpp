@@ -341,6 +341,13 @@ class Db {
         check_write_fence();
         return guard;
     }
+    // The same lock without the write fence, for a read that must be ordered with this
+    // process's writes of the document (a read model reloading it): nothing is written, so a
+    // read-only instance, or one without the writer lease, may take it.
+    DocumentLocks::Guard lock_document_for_reading(std::string_view collection,
+                                                   const bson_oid_t& id) {
+        return locks_.lock(collection, id);
+    }
 
     // A client from the pool, never null: throws DbError(kBusy) when none is free within
     // pool_wait_timeout_ms.
