@@ -4,7 +4,7 @@
 import * as api from './api.js';
 import {
   el, replaceChildren, formatPrice, formatDate, statusLabel, productImage, problemBox,
-  noticeBox, field, clearFormErrors, showFormProblem, whileBusy, focusHeading,
+  noticeBox, field, clearFormErrors, showFormProblem, whileBusy, focusHeading, routeLinks,
 } from './ui.js';
 
 const main = document.getElementById('main');
@@ -40,16 +40,7 @@ function navigate(url, { replace = false, focusId = null } = {}) {
   render();
 }
 
-document.addEventListener('click', (event) => {
-  const link = event.target.closest('a[href]');
-  if (!link || event.defaultPrevented || event.button !== 0 || link.target ||
-      event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-  const url = new URL(link.href, location.href);
-  if (url.origin !== location.origin || !url.pathname.startsWith('/admin')) return;
-  if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
-  event.preventDefault();
-  navigate(url.pathname + url.search);
-});
+routeLinks((path) => path.startsWith('/admin'), navigate);
 window.addEventListener('popstate', () => render());
 
 function leave(message) {

@@ -5,7 +5,7 @@ import * as api from './api.js';
 import {
   el, replaceChildren, formatPrice, formatDate, stockLabel, statusLabel, productImage,
   problemBox, noticeBox, field, clearFormErrors, showFormProblem, whileBusy, focusHeading,
-  newIdempotencyKey,
+  newIdempotencyKey, routeLinks,
 } from './ui.js';
 
 const main = document.getElementById('main');
@@ -42,17 +42,7 @@ export function navigate(url, { replace = false, focusId = null } = {}) {
   render();
 }
 
-document.addEventListener('click', (event) => {
-  const link = event.target.closest('a[href]');
-  if (!link || event.defaultPrevented || event.button !== 0 || link.target ||
-      event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-  const url = new URL(link.href, location.href);
-  if (url.origin !== location.origin) return;
-  if (url.pathname !== '/' && !url.pathname.startsWith('/shop/')) return;
-  if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
-  event.preventDefault();
-  navigate(url.pathname + url.search);
-});
+routeLinks((path) => path === '/' || path.startsWith('/shop/'), navigate);
 window.addEventListener('popstate', () => render());
 
 async function render() {

@@ -181,3 +181,19 @@ export function newIdempotencyKey() {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+// Follows a plain click on a same-origin link to a page that `ownsPath` says this script renders
+// itself with `navigate` instead of a page load (modified clicks, other windows and in-page
+// anchors keep the browser's behaviour).
+export function routeLinks(ownsPath, navigate) {
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest('a[href]');
+    if (!link || event.defaultPrevented || event.button !== 0 || link.target ||
+        event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const url = new URL(link.href, location.href);
+    if (url.origin !== location.origin || !ownsPath(url.pathname)) return;
+    if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
+    event.preventDefault();
+    navigate(url.pathname + url.search);
+  });
+}
