@@ -82,6 +82,31 @@ ApiError ApiError::internal() {
             "an unexpected error occurred; it has been logged"};
 }
 
+ApiError to_api_error(const DomainError& error) {
+    const auto& detail = error.detail();
+    const auto retry_after = error.retry_after_seconds();
+    switch (error.kind()) {
+        case ErrorKind::kInvalid:
+            return {422, "validation-error", "Unprocessable Content", detail, error.fields()};
+        case ErrorKind::kUnauthenticated:
+            return ApiError::unauthorized(detail);
+        case ErrorKind::kForbidden:
+            return ApiError::forbidden(detail);
+        case ErrorKind::kNotFound:
+            return {404, "not-found", "Not Found", detail, error.fields()};
+        case ErrorKind::kConflict: {
+            HeaderList headers;
+            if (retry_after) headers.emplace_back("Retry-After", std::to_string(*retry_after));
+            return {409, "conflict", "Conflict", detail, error.fields(), std::move(headers)};
+        }
+        case ErrorKind::kRateLimited:
+            return ApiError::too_many_requests(retry_after.value_or(1), detail);
+        case ErrorKind::kUnavailable:
+            return ApiError::unavailable(detail, retry_after.value_or(1));
+    }
+    return ApiError::internal();
+}
+
 std::string render_problem(const ApiError& error, const std::string& instance) {
     boost::json::object body;
     body["type"] = "/problems/" + error.type();

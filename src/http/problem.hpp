@@ -6,10 +6,11 @@
 #include <utility>
 #include <vector>
 
+#include "utils/errors.hpp"
+
 namespace flaskcart::http {
 
-// Field → message, in the order they were found.
-using FieldErrors = std::vector<std::pair<std::string, std::string>>;
+using flaskcart::FieldErrors;
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 // A problem document lists at most this many field errors and counts the rest, so a body with
@@ -59,6 +60,9 @@ class ApiError : public std::exception {
 
 // problem+json body for an error, with `instance` set to the request path. Always valid UTF-8
 // JSON: bytes from the client that are not valid UTF-8 are replaced by U+FFFD.
+// The one mapping from the domain's error kinds to HTTP statuses and problem types.
+ApiError to_api_error(const DomainError& error);
+
 std::string render_problem(const ApiError& error, const std::string& instance);
 
 }  // namespace flaskcart::http

@@ -135,6 +135,8 @@ Response Router::run(Request& request, RouteMatch& found) const {
         return (*found.handler)(context);
     } catch (const ApiError& error) {
         return Response::problem(error, request.path);
+    } catch (const DomainError& error) {
+        return Response::problem(to_api_error(error), request.path);
     } catch (const db::DbError& error) {
         const bool unavailable = error.is_unavailable();
         // While the circuit is open every refused call would log the same line: the breaker
