@@ -6,6 +6,7 @@
 #include <system_error>
 #include <utility>
 
+#include "utils/bson_document.hpp"
 #include "utils/metrics.hpp"
 
 namespace flaskcart::db {
@@ -314,22 +315,16 @@ std::int64_t now_ms() {
 
 // --- Collection -------------------------------------------------------------------------------
 
-Collection::Collection(Db& db, mongoc_client_t* client, const std::string& name)
-    : db_(&db),
-      client_(client),
-      collection_(mongoc_client_get_collection(client, db.database_name().c_str(), name.c_str())),
-      name_(name) {}
-
-Collection::~Collection() {
-    collection_.reset();
+ClientLease::~ClientLease() {
     if (client_ != nullptr) db_->push_client(client_);
 }
 
-Collection::Collection(Collection&& other) noexcept
-    : db_(other.db_),
-      client_(std::exchange(other.client_, nullptr)),
-      collection_(std::move(other.collection_)),
-      name_(std::move(other.name_)) {}
+Collection::Collection(Db& db, ClientLease client, const std::string& name)
+    : db_(&db),
+      client_(std::move(client)),
+      collection_(
+          mongoc_client_get_collection(client_.get(), db.database_name().c_str(), name.c_str())),
+      name_(name) {}
 
 void Collection::succeeded() noexcept {
     try {
@@ -368,7 +363,9 @@ std::int64_t reply_count(const ScopedReply& reply, const char* key) {
 
 std::optional<Bson> Collection::find_one(const Bson& filter, const Bson* opts) {
     Bson limited = opts != nullptr ? Bson::copy_of(opts->get()) : Bson();
-    if (!BsonView(limited.get()).has("limit")) BSON_APPEND_INT64(limited.get(), "limit", 1);
+    if (!limited.view().has("limit")) {
+        limited = DocumentBuilder(std::move(limited)).append("limit", std::int64_t{1}).build();
+    }
     auto docs = drain(
         mongoc_collection_find_with_opts(collection_.get(), filter.get(), limited.get(), nullptr),
         "find_one " + name_);
@@ -439,14 +436,7 @@ std::optional<Bson> Collection::find_one_and_update(const Bson& filter, const Bs
                                                      reply.out(), &error)) {
         throw_db_error(error, "findAndModify " + name_);
     }
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, reply.get(), "value") || !BSON_ITER_HOLDS_DOCUMENT(&it)) {
-        return std::nullopt;
-    }
-    std::uint32_t length = 0;
-    const std::uint8_t* data = nullptr;
-    bson_iter_document(&it, &length, &data);
-    return Bson(bson_new_from_data(data, length));
+    return BsonView(reply.get()).get_document("value");
 }
 
 std::int64_t Collection::delete_one(const Bson& filter) {
@@ -476,22 +466,22 @@ void Collection::create_indexes(const std::vector<IndexSpec>& indexes) {
     // accepts, and all these indexes need). FerretDB v1.24 drops the connection (a panic in
     // its handler) when one command re-creates several indexes that already exist.
     for (const IndexSpec& spec : indexes) {
-        Bson command;
-        BSON_APPEND_UTF8(command.get(), "createIndexes", name_.c_str());
-        bson_t array;
-        bson_t index;
-        bson_t keys;
-        BSON_APPEND_ARRAY_BEGIN(command.get(), "indexes", &array);
-        BSON_APPEND_DOCUMENT_BEGIN(&array, "0", &index);
-        BSON_APPEND_DOCUMENT_BEGIN(&index, "key", &keys);
-        for (const auto& [field, direction] : spec.keys) {
-            BSON_APPEND_INT32(&keys, field.c_str(), direction);
-        }
-        bson_append_document_end(&index, &keys);
-        BSON_APPEND_UTF8(&index, "name", spec.name.c_str());
-        if (spec.unique) BSON_APPEND_BOOL(&index, "unique", true);
-        bson_append_document_end(&array, &index);
-        bson_append_array_end(command.get(), &array);
+        const Bson command =
+            DocumentBuilder()
+                .append("createIndexes", name_)
+                .append_array("indexes",
+                              [&](ArrayBuilder& list) {
+                                  list.append_document([&](DocumentBuilder& index) {
+                                      index.append_document("key", [&](DocumentBuilder& keys) {
+                                          for (const auto& [field, direction] : spec.keys) {
+                                              keys.append(field, direction);
+                                          }
+                                      });
+                                      index.append("name", spec.name);
+                                      if (spec.unique) index.append("unique", true);
+                                  });
+                              })
+                .build();
         ScopedReply reply;
         bson_error_t error;
         if (!mongoc_collection_write_command_with_opts(collection_.get(), command.get(), nullptr,
@@ -673,7 +663,7 @@ Collection Db::collection(const std::string& name) {
                       "circuit open: the database is known to be unavailable",
                       breaker_.retry_after_seconds(utils::CircuitBreaker::Clock::now()));
     }
-    return Collection(*this, pop_client(), name);
+    return Collection(*this, lease_client(), name);
 }
 
 bool Db::ping() {
@@ -681,20 +671,23 @@ bool Db::ping() {
     return ping_and_record();
 }
 
+bool Db::run_admin_command(const char* name, ScopedReply& reply, bson_error_t& error) {
+    const ClientLease client = lease_client();
+    const Bson command = DocumentBuilder().append(name, 1).build();
+    return mongoc_client_command_simple(client.get(), "admin", command.get(), nullptr, reply.out(),
+                                        &error);
+}
+
 bool Db::ping_and_record() {
-    mongoc_client_t* client = nullptr;
-    try {
-        client = pop_client();
-    } catch (const DbError& error) {
-        spdlog::debug("database ping skipped: {}", error.what());
-        return false;
-    }
-    Bson command(BCON_NEW("ping", BCON_INT32(1)));
     ScopedReply reply;
     bson_error_t error;
-    const bool ok =
-        mongoc_client_command_simple(client, "admin", command.get(), nullptr, reply.out(), &error);
-    push_client(client);
+    bool ok = false;
+    try {
+        ok = run_admin_command("ping", reply, error);
+    } catch (const DbError& busy) {
+        spdlog::debug("database ping skipped: {}", busy.what());
+        return false;
+    }
     if (ok) {
         breaker_.record_success();
     } else {
@@ -706,32 +699,26 @@ bool Db::ping_and_record() {
 }
 
 Bson Db::build_info() {
-    mongoc_client_t* client = pop_client();
-    Bson command(BCON_NEW("buildInfo", BCON_INT32(1)));
     ScopedReply reply;
     bson_error_t error;
-    const bool ok =
-        mongoc_client_command_simple(client, "admin", command.get(), nullptr, reply.out(), &error);
-    push_client(client);
-    if (!ok) throw_db_error(error, "buildInfo");
+    if (!run_admin_command("buildInfo", reply, error)) throw_db_error(error, "buildInfo");
     return Bson::copy_of(reply.get());
 }
 
 void Db::drop_database() {
-    mongoc_client_t* client = pop_client();
-    DatabasePtr database(mongoc_client_get_database(client, database_.c_str()));
     bson_error_t error;
-    const bool ok = mongoc_database_drop(database.get(), &error);
-    database.reset();
-    push_client(client);
+    bool ok = false;
+    {
+        const ClientLease client = lease_client();
+        const DatabasePtr database(mongoc_client_get_database(client.get(), database_.c_str()));
+        ok = mongoc_database_drop(database.get(), &error);
+    }
     if (!ok && error.code != 26) throw_db_error(error, "dropDatabase " + database_);
 }
 
 bool Db::update_if(const std::string& collection, const bson_oid_t& id, const Bson& condition,
                    const Bson& update, const std::function<void()>& on_matched) {
-    Bson filter;
-    BSON_APPEND_OID(filter.get(), "_id", &id);
-    bson_concat(filter.get(), condition.get());
+    const Bson filter = DocumentBuilder(id_filter(id)).append_fields(condition).build();
     Collection target = this->collection(collection);
     auto guard = locks_.lock(collection, id);
     check_write_fence();  // after the wait for the lock, right before the write
@@ -742,12 +729,10 @@ bool Db::update_if(const std::string& collection, const bson_oid_t& id, const Bs
 
 UpdateResult Db::update_by_id(const std::string& collection, const bson_oid_t& id,
                               const Bson& update) {
-    Bson filter;
-    BSON_APPEND_OID(filter.get(), "_id", &id);
     Collection target = this->collection(collection);
     auto guard = locks_.lock(collection, id);
     check_write_fence();  // after the wait for the lock, right before the write
-    return target.update_one(filter, update);
+    return target.update_one(id_filter(id), update);
 }
 
 }  // namespace flaskcart::db

@@ -173,13 +173,34 @@ struct IndexSpec {
 
 class Db;
 
+// A client borrowed from Db's pool, pushed back when destroyed; only Db hands them out.
+// Move-only; not thread-safe (like the client it holds): one per call, per thread.
+class ClientLease {
+  public:
+    ~ClientLease();
+    ClientLease(ClientLease&& other) noexcept
+        : db_(other.db_), client_(std::exchange(other.client_, nullptr)) {}
+    ClientLease& operator=(ClientLease&&) = delete;
+    ClientLease(const ClientLease&) = delete;
+    ClientLease& operator=(const ClientLease&) = delete;
+
+    mongoc_client_t* get() const noexcept { return client_; }
+
+  private:
+    friend class Db;
+    ClientLease(Db& db, mongoc_client_t* client) noexcept : db_(&db), client_(client) {}
+
+    Db* db_;
+    mongoc_client_t* client_;
+};
+
 // One collection on a client borrowed from the pool; returns the client when destroyed.
 // Not thread-safe (like the client it holds): use one per call, per thread.
 class Collection {
   public:
-    Collection(Db& db, mongoc_client_t* client, const std::string& name);
-    ~Collection();
-    Collection(Collection&&) noexcept;
+    Collection(Db& db, ClientLease client, const std::string& name);
+    ~Collection() = default;
+    Collection(Collection&&) noexcept = default;
     Collection& operator=(Collection&&) = delete;
     Collection(const Collection&) = delete;
     Collection& operator=(const Collection&) = delete;
@@ -206,7 +227,7 @@ class Collection {
                            const bson_t* reply = nullptr);
 
     Db* db_;
-    mongoc_client_t* client_;
+    ClientLease client_;  // declared before collection_: outlives it
     CollectionPtr collection_;
     std::string name_;
 };
@@ -359,17 +380,22 @@ class Db {
         return locks_.lock(collection, id);
     }
 
-    // A client from the pool, never null: throws DbError(kBusy) when none is free within
-    // pool_wait_timeout_ms.
-    mongoc_client_t* pop_client();
-    void push_client(mongoc_client_t* client) noexcept;
-
     // Outcomes of driver calls, for the circuit breaker (Collection reports every call).
     void record_answer() { breaker_.record_success(); }
     void record_failure(const DbError& error);
     utils::CircuitBreaker::State circuit_state() const { return breaker_.state(); }
 
   private:
+    friend class ClientLease;
+    // A client from the pool, never null: throws DbError(kBusy) when none is free within
+    // pool_wait_timeout_ms. Only through lease_client(), so every client goes back.
+    mongoc_client_t* pop_client();
+    void push_client(mongoc_client_t* client) noexcept;
+    ClientLease lease_client() { return ClientLease(*this, pop_client()); }
+    // Runs {<name>: 1} against the admin database; false (with `error`) when it failed.
+    // Throws DbError(kBusy) when no client is free.
+    bool run_admin_command(const char* name, ScopedReply& reply, bson_error_t& error);
+
     void check_write_fence() const {
         if (write_fence_) write_fence_();
     }

@@ -112,6 +112,26 @@ TEST(DbPool, AnExhaustedPoolIsBusyAfterTheWaitNotANullClient) {
     EXPECT_NO_THROW(db.collection("orders")) << "the client is back in the pool";
 }
 
+TEST(DbPool, EveryCallReturnsItsClientWhenItFailsOrIsMoved) {
+    // Nothing listens on port 1: each command fails after the short selection timeout. With a
+    // pool of one client, any call that kept its client would make the next one busy.
+    Db db({.uri = "mongodb://127.0.0.1:1/",
+           .max_pool_size = 1,
+           .server_selection_timeout_ms = 100,
+           .pool_wait_timeout_ms = 50});
+    EXPECT_NE(kind_of_failure([&] { db.drop_database(); }), DbErrorKind::kBusy);
+    EXPECT_NE(kind_of_failure([&] { db.build_info(); }), DbErrorKind::kBusy);
+    EXPECT_FALSE(db.ping());
+    EXPECT_NE(kind_of_failure([&] { db.collection("orders").count(Bson()); }),
+              DbErrorKind::kBusy);
+    {
+        Collection first = db.collection("products");
+        const Collection moved(std::move(first));
+        EXPECT_EQ(kind_of_failure([&] { db.collection("orders"); }), DbErrorKind::kBusy);
+    }
+    EXPECT_NO_THROW(db.collection("orders")) << "the moved collection gave its client back once";
+}
+
 TEST(DbError, BusyIsAnsweredAsUnavailable) {
     EXPECT_TRUE(DbError(DbErrorKind::kBusy, 0, 0, "lock wait").is_unavailable());
 }
