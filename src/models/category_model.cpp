@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "models/write_listener.hpp"
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 #include "utils/helpers.hpp"
 
@@ -32,14 +33,14 @@ Category checked(const db::Bson& doc) {
 }
 
 db::Bson document_for(const bson_oid_t& id, const Category& category) {
-    db::Bson doc;
-    BSON_APPEND_OID(doc.get(), "_id", &id);
-    BSON_APPEND_UTF8(doc.get(), "name", category.name.c_str());
-    BSON_APPEND_UTF8(doc.get(), "name_key", category_name_key(category.name).c_str());
-    BSON_APPEND_UTF8(doc.get(), "description", category.description.c_str());
-    BSON_APPEND_DATE_TIME(doc.get(), "created_at", category.created_at_ms);
-    BSON_APPEND_DATE_TIME(doc.get(), "updated_at", category.updated_at_ms);
-    return doc;
+    return db::DocumentBuilder()
+        .append("_id", id)
+        .append("name", category.name)
+        .append("name_key", category_name_key(category.name))
+        .append("description", category.description)
+        .append("created_at", db::time_from_ms(category.created_at_ms))
+        .append("updated_at", db::time_from_ms(category.updated_at_ms))
+        .build();
 }
 
 }  // namespace
@@ -88,17 +89,15 @@ std::optional<Category> CategoryStore::create(const std::string& name,
 std::optional<Category> CategoryStore::find_by_id(std::string_view id) {
     const auto oid = db::parse_oid(id);
     if (!oid) return std::nullopt;
-    db::Bson filter;
-    BSON_APPEND_OID(filter.get(), "_id", &*oid);
-    auto doc = db_.collection(kCollection).find_one(filter);
+    auto doc = db_.collection(kCollection).find_one(db::id_filter(*oid));
     if (!doc) return std::nullopt;
     return checked(*doc);
 }
 
 std::optional<Category> CategoryStore::find_by_name(std::string_view name) {
-    db::Bson filter;
-    BSON_APPEND_UTF8(filter.get(), "name_key", category_name_key(name).c_str());
-    auto doc = db_.collection(kCollection).find_one(filter);
+    auto doc =
+        db_.collection(kCollection)
+            .find_one(db::DocumentBuilder().append("name_key", category_name_key(name)).build());
     if (!doc) return std::nullopt;
     return checked(*doc);
 }
@@ -108,7 +107,9 @@ bool CategoryStore::exists(std::string_view id) {
 }
 
 std::vector<Category> CategoryStore::list() {
-    db::Bson opts(BCON_NEW("sort", "{", "name_key", BCON_INT32(1), "}"));
+    const db::Bson opts = db::DocumentBuilder()
+                              .append("sort", db::DocumentBuilder().append("name_key", 1).build())
+                              .build();
     std::vector<Category> out;
     for (const db::Bson& doc : db_.collection(kCollection).find(db::Bson(), &opts)) {
         out.push_back(checked(doc));
@@ -125,22 +126,16 @@ CategoryWrite CategoryStore::update(std::string_view id, const CategoryChanges& 
         auto holder = find_by_name(*changes.name);
         if (holder && holder->id != id) return CategoryWrite::kDuplicateName;
     }
-    db::Bson update;
-    bson_t set;
-    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
+    db::DocumentBuilder set;
     if (changes.name) {
-        BSON_APPEND_UTF8(&set, "name", changes.name->c_str());
-        BSON_APPEND_UTF8(&set, "name_key", category_name_key(*changes.name).c_str());
+        set.append("name", *changes.name).append("name_key", category_name_key(*changes.name));
     }
-    if (changes.description) BSON_APPEND_UTF8(&set, "description", changes.description->c_str());
-    BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
-    bson_append_document_end(update.get(), &set);
-    db::Bson filter;
-    BSON_APPEND_OID(filter.get(), "_id", &*oid);
+    set.append_if_present("description", changes.description).append("updated_at", db::now());
+    const db::Bson update = db::DocumentBuilder().append("$set", set.build()).build();
     try {
         // Db::update_by_id's lock, held until the read model has the state read back.
         auto guard = db_.lock_document(kCollection, *oid);
-        if (db_.collection(kCollection).update_one(filter, update).matched == 0) {
+        if (db_.collection(kCollection).update_one(db::id_filter(*oid), update).matched == 0) {
             return CategoryWrite::kNotFound;
         }
         if (listener_ != nullptr) {
@@ -158,10 +153,8 @@ CategoryWrite CategoryStore::update(std::string_view id, const CategoryChanges& 
 bool CategoryStore::remove(std::string_view id) {
     const auto oid = db::parse_oid(id);
     if (!oid) return false;
-    db::Bson filter;
-    BSON_APPEND_OID(filter.get(), "_id", &*oid);
     auto guard = db_.lock_document(kCollection, *oid);
-    const bool removed = db_.collection(kCollection).delete_one(filter) > 0;
+    const bool removed = db_.collection(kCollection).delete_one(db::id_filter(*oid)) > 0;
     if (removed && listener_ != nullptr) listener_->category_removed(id);
     return removed;
 }

@@ -1,5 +1,6 @@
 #include "models/change_model.hpp"
 
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -10,6 +11,28 @@ constexpr const char* kCounters = "change_counter";
 constexpr const char* kChanges = "changes";
 constexpr const char* kCounterId = "changes";
 
+// {_id: seq, at, origin, items: [{k, id, x (only when it expires)}...]}
+db::Bson batch_document(std::int64_t seq, const std::string& origin,
+                        const std::vector<ChangeItem>& items) {
+    return db::DocumentBuilder()
+        .append("_id", seq)
+        .append("at", db::now())
+        .append("origin", origin)
+        .append_array(
+            "items",
+            [&](db::ArrayBuilder& array) {
+                for (const ChangeItem& change : items) {
+                    array.append_document([&](db::DocumentBuilder& item) {
+                        item.append("k", std::string_view(&change.kind, 1)).append("id", change.id);
+                        if (change.expires_at_ms != 0) {
+                            item.append("x", change.expires_at_ms);
+                        }
+                    });
+                }
+            })
+        .build();
+}
+
 }  // namespace
 
 // changes_at_1: the purge by age (MongoDB; FerretDB scans the small collection anyway).
@@ -18,7 +41,7 @@ void ChangeLogStore::ensure_indexes(db::Db& db) {
 }
 
 std::int64_t ChangeLogStore::last_seq() {
-    auto doc = db_.collection(kCounters).find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(kCounterId))));
+    auto doc = db_.collection(kCounters).find_one(db::id_filter(kCounterId));
     if (!doc) return 0;
     return doc->view().get_int64("seq").value_or(0);
 }
@@ -31,30 +54,16 @@ std::int64_t ChangeLogStore::publish(const std::string& origin,
             // In-process serialization: FerretDB's $inc is not atomic between two callers.
             auto guard = db_.lock_document(kCounters, kCounterId);
             auto counter = db_.collection(kCounters).find_one_and_update(
-                db::Bson(BCON_NEW("_id", BCON_UTF8(kCounterId))),
-                db::Bson(BCON_NEW("$inc", "{", "seq", BCON_INT64(1), "}")), true);
+                db::id_filter(kCounterId),
+                db::DocumentBuilder()
+                    .append("$inc", db::DocumentBuilder().append("seq", std::int64_t{1}).build())
+                    .build(),
+                true);
             seq = counter ? counter->view().get_int64("seq").value_or(0) : 0;
         }
         if (seq <= 0) throw std::runtime_error("change_counter: no seq returned");
-        db::Bson doc;
-        BSON_APPEND_INT64(doc.get(), "_id", seq);
-        BSON_APPEND_DATE_TIME(doc.get(), "at", db::now_ms());
-        BSON_APPEND_UTF8(doc.get(), "origin", origin.c_str());
-        bson_t array;
-        BSON_APPEND_ARRAY_BEGIN(doc.get(), "items", &array);
-        for (std::size_t i = 0; i < items.size(); ++i) {
-            const std::string key = std::to_string(i);
-            const char kind[2] = {items[i].kind, '\0'};
-            bson_t item;
-            BSON_APPEND_DOCUMENT_BEGIN(&array, key.c_str(), &item);
-            BSON_APPEND_UTF8(&item, "k", kind);
-            BSON_APPEND_UTF8(&item, "id", items[i].id.c_str());
-            if (items[i].expires_at_ms != 0) BSON_APPEND_INT64(&item, "x", items[i].expires_at_ms);
-            bson_append_document_end(&array, &item);
-        }
-        bson_append_array_end(doc.get(), &array);
         try {
-            db_.collection(kChanges).insert_one(doc);
+            db_.collection(kChanges).insert_one(batch_document(seq, origin, items));
             return seq;
         } catch (const db::DbError& error) {
             if (error.kind() != db::DbErrorKind::kDuplicateKey || attempt >= 10) throw;
@@ -63,8 +72,13 @@ std::int64_t ChangeLogStore::publish(const std::string& origin,
 }
 
 std::vector<ChangeBatch> ChangeLogStore::read(std::int64_t after, std::int64_t up_to) {
-    db::Bson filter(BCON_NEW("_id", "{", "$gt", BCON_INT64(after), "$lte", BCON_INT64(up_to), "}"));
-    db::Bson opts(BCON_NEW("sort", "{", "_id", BCON_INT32(1), "}"));
+    const db::Bson filter =
+        db::DocumentBuilder()
+            .append("_id", db::DocumentBuilder().append("$gt", after).append("$lte", up_to).build())
+            .build();
+    const db::Bson opts = db::DocumentBuilder()
+                              .append("sort", db::DocumentBuilder().append("_id", 1).build())
+                              .build();
     std::vector<ChangeBatch> out;
     for (const db::Bson& doc : db_.collection(kChanges).find(filter, &opts)) {
         const db::BsonView view = doc.view();
@@ -86,7 +100,9 @@ std::vector<ChangeBatch> ChangeLogStore::read(std::int64_t after, std::int64_t u
 
 std::int64_t ChangeLogStore::purge_older_than(std::int64_t before_ms) {
     return db_.collection(kChanges).delete_many(
-        db::Bson(BCON_NEW("at", "{", "$lt", BCON_DATE_TIME(before_ms), "}")));
+        db::DocumentBuilder()
+            .append("at", db::DocumentBuilder().append("$lt", db::time_from_ms(before_ms)).build())
+            .build());
 }
 
 }  // namespace flaskcart::models

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -14,12 +15,6 @@ constexpr const char* kCollection = "product_images";
 
 bool starts_with_bytes(std::string_view bytes, std::string_view signature, std::size_t at = 0) {
     return bytes.size() >= at + signature.size() && bytes.substr(at, signature.size()) == signature;
-}
-
-db::Bson id_filter(const bson_oid_t& id) {
-    db::Bson filter;
-    BSON_APPEND_OID(filter.get(), "_id", &id);
-    return filter;
 }
 
 }  // namespace
@@ -62,15 +57,13 @@ bool if_none_match_matches(std::string_view header, std::string_view etag) {
 }
 
 db::Bson to_bson(const ProductImage& image) {
-    db::Bson doc;
-    BSON_APPEND_UTF8(doc.get(), "content_type", image.content_type.c_str());
-    BSON_APPEND_BINARY(doc.get(), "data", BSON_SUBTYPE_BINARY,
-                       reinterpret_cast<const std::uint8_t*>(image.data.data()),
-                       static_cast<std::uint32_t>(image.data.size()));
-    BSON_APPEND_UTF8(doc.get(), "sha256", image.sha256.c_str());
-    BSON_APPEND_INT64(doc.get(), "size", image.size);
-    BSON_APPEND_DATE_TIME(doc.get(), "updated_at", image.updated_at_ms);
-    return doc;
+    return db::DocumentBuilder()
+        .append("content_type", image.content_type)
+        .append("data", db::Binary{image.data})
+        .append("sha256", image.sha256)
+        .append("size", image.size)
+        .append("updated_at", db::time_from_ms(image.updated_at_ms))
+        .build();
 }
 
 ProductImage image_from_bson(const db::BsonView& doc) {
@@ -78,17 +71,12 @@ ProductImage image_from_bson(const db::BsonView& doc) {
     image.content_type = doc.get_string("content_type").value_or("");
     image.sha256 = doc.get_string("sha256").value_or("");
     image.updated_at_ms = doc.get_date_ms("updated_at").value_or(0);
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, doc.get(), "data") || !BSON_ITER_HOLDS_BINARY(&it) ||
-        image.content_type.empty() || image.sha256.empty()) {
+    const auto data = doc.get_binary("data");
+    if (!data || image.content_type.empty() || image.sha256.empty()) {
         throw std::runtime_error("product_images: document of the wrong shape");
     }
-    bson_subtype_t subtype;
-    std::uint32_t length = 0;
-    const std::uint8_t* bytes = nullptr;
-    bson_iter_binary(&it, &subtype, &length, &bytes);
-    image.data.assign(reinterpret_cast<const char*>(bytes), length);
-    image.size = length;
+    image.data.assign(*data);
+    image.size = static_cast<std::int64_t>(data->size());
     return image;
 }
 
@@ -103,15 +91,13 @@ ProductImage ImageStore::put(std::string_view product_id, std::string content_ty
     image.updated_at_ms = db::now_ms();
     image.data = std::move(data);
 
-    db::Bson update;
-    const db::Bson fields = to_bson(image);
-    BSON_APPEND_DOCUMENT(update.get(), "$set", fields.get());
-    db::Bson opts(BCON_NEW("upsert", BCON_BOOL(true)));
+    const db::Bson update = db::DocumentBuilder().append("$set", to_bson(image)).build();
+    const db::Bson opts = db::DocumentBuilder().append("upsert", true).build();
     // Two first uploads for one product can both take the insert branch of the upsert; the
     // loser gets a duplicate _id, and its retry is a plain update.
     for (int attempt = 0;; ++attempt) {
         try {
-            db_.collection(kCollection).update_one(id_filter(*oid), update, &opts);
+            db_.collection(kCollection).update_one(db::id_filter(*oid), update, &opts);
             return image;
         } catch (const db::DbError& error) {
             if (error.kind() != db::DbErrorKind::kDuplicateKey || attempt > 0) throw;
@@ -122,7 +108,7 @@ ProductImage ImageStore::put(std::string_view product_id, std::string content_ty
 std::optional<ProductImage> ImageStore::find(std::string_view product_id) {
     const auto oid = db::parse_oid(product_id);
     if (!oid) return std::nullopt;
-    auto doc = db_.collection(kCollection).find_one(id_filter(*oid));
+    auto doc = db_.collection(kCollection).find_one(db::id_filter(*oid));
     if (!doc) return std::nullopt;
     return image_from_bson(doc->view());
 }
@@ -130,7 +116,7 @@ std::optional<ProductImage> ImageStore::find(std::string_view product_id) {
 bool ImageStore::remove(std::string_view product_id) {
     const auto oid = db::parse_oid(product_id);
     if (!oid) return false;
-    return db_.collection(kCollection).delete_one(id_filter(*oid)) > 0;
+    return db_.collection(kCollection).delete_one(db::id_filter(*oid)) > 0;
 }
 
 }  // namespace flaskcart::models

@@ -1,5 +1,6 @@
 #include "models/lease_model.hpp"
 
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -29,7 +30,9 @@ std::optional<LeaseTerm> lease_from_bson(const db::BsonView& doc) {
 
 std::optional<LeaseTerm> LeaseStore::latest() {
     // A handful of documents at most (the holder prunes all but the last two terms).
-    db::Bson opts(BCON_NEW("sort", "{", "term", BCON_INT32(-1), "}"));
+    const db::Bson opts = db::DocumentBuilder()
+                              .append("sort", db::DocumentBuilder().append("term", -1).build())
+                              .build();
     auto doc = db_.collection(kCollection).find_one(db::Bson(), &opts);
     if (!doc) return std::nullopt;
     return lease_from_bson(doc->view());
@@ -37,19 +40,23 @@ std::optional<LeaseTerm> LeaseStore::latest() {
 
 std::optional<LeaseTerm> LeaseStore::find(std::int64_t term) {
     const std::string id = id_of(term);
-    auto doc =
-        db_.collection(kCollection).find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(id.c_str()))));
+    auto doc = db_.collection(kCollection).find_one(db::id_filter(id));
     if (!doc) return std::nullopt;
     return lease_from_bson(doc->view());
 }
 
 LeaseInsertResult LeaseStore::insert(const LeaseTerm& lease) {
     const std::string id = id_of(lease.term);
-    db::Bson doc(BCON_NEW("_id", BCON_UTF8(id.c_str()), "term", BCON_INT64(lease.term), "holder_id",
-                          BCON_UTF8(lease.holder_id.c_str()), "host", BCON_UTF8(lease.host.c_str()),
-                          "pid", BCON_INT64(lease.pid), "started_at",
-                          BCON_DATE_TIME(lease.started_at_ms), "released",
-                          BCON_BOOL(lease.released), "written_at", BCON_DATE_TIME(db::now_ms())));
+    const db::Bson doc = db::DocumentBuilder()
+                             .append("_id", id)
+                             .append("term", lease.term)
+                             .append("holder_id", lease.holder_id)
+                             .append("host", lease.host)
+                             .append("pid", lease.pid)
+                             .append("started_at", db::time_from_ms(lease.started_at_ms))
+                             .append("released", lease.released)
+                             .append("written_at", db::now())
+                             .build();
     try {
         db_.collection(kCollection).insert_one(doc);
     } catch (const db::DbError& error) {
@@ -61,7 +68,9 @@ LeaseInsertResult LeaseStore::insert(const LeaseTerm& lease) {
 
 void LeaseStore::prune_below(std::int64_t term) {
     db_.collection(kCollection)
-        .delete_many(db::Bson(BCON_NEW("term", "{", "$lt", BCON_INT64(term), "}")));
+        .delete_many(db::DocumentBuilder()
+                         .append("term", db::DocumentBuilder().append("$lt", term).build())
+                         .build());
 }
 
 ServerKind classify_build_info(const db::BsonView& build_info) {

@@ -47,7 +47,7 @@ class LeaseStore final : public LeaseStorage {
     explicit LeaseStore(db::Db& db) : db_(db) {}
     std::optional<LeaseTerm> latest() override;
     std::optional<LeaseTerm> find(std::int64_t term) override;
-    LeaseInsertResult insert(const LeaseTerm& term) override;
+    LeaseInsertResult insert(const LeaseTerm& lease) override;
     void prune_below(std::int64_t term) override;
 
   private:

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "models/write_listener.hpp"
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 #include "utils/helpers.hpp"
 
@@ -19,26 +20,24 @@ std::vector<Product> products_from(const std::vector<db::Bson>& docs) {
     return out;
 }
 
-db::Bson id_filter(const bson_oid_t& id) {
-    db::Bson filter;
-    BSON_APPEND_OID(filter.get(), "_id", &id);
-    return filter;
-}
-
 // The checkout bookkeeping arrays are internal and may grow; reads never ship them.
-void append_projection(bson_t* opts) {
-    bson_t projection;
-    BSON_APPEND_DOCUMENT_BEGIN(opts, "projection", &projection);
-    BSON_APPEND_INT32(&projection, "stock_holds", 0);
-    BSON_APPEND_INT32(&projection, "stock_returns", 0);
-    bson_append_document_end(opts, &projection);
+void append_projection(db::DocumentBuilder& opts) {
+    opts.append_document("projection", [](db::DocumentBuilder& projection) {
+        projection.append("stock_holds", 0).append("stock_returns", 0);
+    });
 }
 
-void append_catalog_fields(bson_t* doc, const NewProduct& product) {
-    BSON_APPEND_UTF8(doc, "name", product.name.c_str());
-    BSON_APPEND_UTF8(doc, "name_lower", helpers::to_lower_ascii(product.name).c_str());
-    BSON_APPEND_UTF8(doc, "description", product.description.c_str());
-    BSON_APPEND_INT64(doc, "price_cents", product.price_cents);
+db::Bson projection_opts() {
+    db::DocumentBuilder opts;
+    append_projection(opts);
+    return opts.build();
+}
+
+void append_catalog_fields(db::DocumentBuilder& doc, const NewProduct& product) {
+    doc.append("name", product.name)
+        .append("name_lower", helpers::to_lower_ascii(product.name))
+        .append("description", product.description)
+        .append("price_cents", product.price_cents);
 }
 
 const char* sort_field(ProductSortKey key) {
@@ -54,44 +53,88 @@ const char* sort_field(ProductSortKey key) {
 }
 
 db::Bson list_filter(const ProductQuery& query) {
-    db::Bson filter;
+    db::DocumentBuilder filter;
     if (!query.text.empty()) {
         // Escaped, so the user's text matches literally and cannot be a costly pattern.
         const std::string pattern = helpers::escape_regex(query.text);
-        bson_t any;
-        BSON_APPEND_ARRAY_BEGIN(filter.get(), "$or", &any);
-        const char* fields[] = {"name", "description"};
-        for (int i = 0; i < 2; ++i) {
-            bson_t clause;
-            bson_t condition;
-            const std::string key = std::to_string(i);
-            BSON_APPEND_DOCUMENT_BEGIN(&any, key.c_str(), &clause);
-            BSON_APPEND_DOCUMENT_BEGIN(&clause, fields[i], &condition);
-            BSON_APPEND_UTF8(&condition, "$regex", pattern.c_str());
-            BSON_APPEND_UTF8(&condition, "$options", "i");
-            bson_append_document_end(&clause, &condition);
-            bson_append_document_end(&any, &clause);
-        }
-        bson_append_array_end(filter.get(), &any);
+        filter.append_array("$or", [&](db::ArrayBuilder& any) {
+            for (const char* field : {"name", "description"}) {
+                any.append_document([&](db::DocumentBuilder& clause) {
+                    clause.append_document(field, [&](db::DocumentBuilder& condition) {
+                        condition.append("$regex", pattern).append("$options", "i");
+                    });
+                });
+            }
+        });
     }
     if (!query.category_id.empty()) {
         const auto category = db::parse_oid(query.category_id);
-        if (category) BSON_APPEND_OID(filter.get(), "category_id", &*category);
+        if (category) filter.append("category_id", *category);
     }
     if (query.min_price_cents || query.max_price_cents) {
-        bson_t range;
-        BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "price_cents", &range);
-        if (query.min_price_cents) BSON_APPEND_INT64(&range, "$gte", *query.min_price_cents);
-        if (query.max_price_cents) BSON_APPEND_INT64(&range, "$lte", *query.max_price_cents);
-        bson_append_document_end(filter.get(), &range);
+        filter.append_document("price_cents", [&](db::DocumentBuilder& range) {
+            range.append_if_present("$gte", query.min_price_cents)
+                .append_if_present("$lte", query.max_price_cents);
+        });
     }
     if (query.in_stock_only) {
-        bson_t positive;
-        BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "stock", &positive);
-        BSON_APPEND_INT64(&positive, "$gt", 0);
-        bson_append_document_end(filter.get(), &positive);
+        filter.append_document("stock", [](db::DocumentBuilder& positive) {
+            positive.append("$gt", std::int64_t{0});
+        });
     }
-    return filter;
+    return filter.build();
+}
+
+// {$set: the changed fields and updated_at, $unset: the cleared ones} for ProductStore::update.
+db::Bson update_document(const ProductChanges& changes) {
+    const auto category = changes.category_id ? db::parse_oid(*changes.category_id) : std::nullopt;
+    const bool clear_category = changes.category_id && !category;
+    const bool clear_image = changes.image_url && changes.image_url->empty();
+    db::DocumentBuilder update;
+    update.append_document("$set", [&](db::DocumentBuilder& set) {
+        if (changes.name) {
+            set.append("name", *changes.name)
+                .append("name_lower", helpers::to_lower_ascii(*changes.name));
+        }
+        set.append_if_present("description", changes.description)
+            .append_if_present("price_cents", changes.price_cents)
+            .append_if_present("stock", changes.stock)
+            .append_if_present("category_id", category);
+        if (changes.image_url && !changes.image_url->empty()) {
+            set.append("image_url", *changes.image_url);
+        }
+        set.append("updated_at", db::now());
+    });
+    if (clear_category || clear_image) {
+        update.append_document("$unset", [&](db::DocumentBuilder& unset) {
+            if (clear_category) unset.append("category_id", "");
+            if (clear_image) unset.append("image_url", "");
+        });
+    }
+    return update.build();
+}
+
+// {pipeline: [{$match: {category_id: {$exists: true}}},
+//            {$group: {_id: "$category_id", count: {$sum: 1}}}]}
+// Only $match/$group/$sum: FerretDB v1 implements little else.
+db::Bson category_counts_pipeline() {
+    const db::Bson has_category =
+        db::DocumentBuilder()
+            .append("category_id", db::DocumentBuilder().append("$exists", true).build())
+            .build();
+    const db::Bson count_by_id =
+        db::DocumentBuilder()
+            .append("_id", "$category_id")
+            .append("count", db::DocumentBuilder().append("$sum", 1).build())
+            .build();
+    return db::DocumentBuilder()
+        .append_array("pipeline",
+                      [&](db::ArrayBuilder& stages) {
+                          stages
+                              .append(db::DocumentBuilder().append("$match", has_category).build())
+                              .append(db::DocumentBuilder().append("$group", count_by_id).build());
+                      })
+        .build();
 }
 
 }  // namespace
@@ -99,21 +142,17 @@ db::Bson list_filter(const ProductQuery& query) {
 db::Bson to_bson(const Product& product) {
     const auto id = db::parse_oid(product.id);
     if (!id) throw std::invalid_argument("products: not an ObjectId: " + product.id);
-    db::Bson doc;
-    BSON_APPEND_OID(doc.get(), "_id", &*id);
-    append_catalog_fields(doc.get(), {.name = product.name,
-                                      .description = product.description,
-                                      .price_cents = product.price_cents});
-    if (auto category = db::parse_oid(product.category_id)) {
-        BSON_APPEND_OID(doc.get(), "category_id", &*category);
-    }
-    BSON_APPEND_INT64(doc.get(), "stock", product.stock);
-    if (!product.image_url.empty()) {
-        BSON_APPEND_UTF8(doc.get(), "image_url", product.image_url.c_str());
-    }
-    BSON_APPEND_DATE_TIME(doc.get(), "created_at", product.created_at_ms);
-    BSON_APPEND_DATE_TIME(doc.get(), "updated_at", product.updated_at_ms);
-    return doc;
+    db::DocumentBuilder doc;
+    doc.append("_id", *id);
+    append_catalog_fields(doc, {.name = product.name,
+                                .description = product.description,
+                                .price_cents = product.price_cents});
+    doc.append_if_present("category_id", db::parse_oid(product.category_id));
+    doc.append("stock", product.stock);
+    if (!product.image_url.empty()) doc.append("image_url", product.image_url);
+    doc.append("created_at", db::time_from_ms(product.created_at_ms))
+        .append("updated_at", db::time_from_ms(product.updated_at_ms));
+    return doc.build();
 }
 
 Product product_from_bson(const db::BsonView& doc) {
@@ -185,37 +224,26 @@ Product ProductStore::create(const NewProduct& product) {
 std::optional<Product> ProductStore::find_by_id(std::string_view id) {
     const auto oid = db::parse_oid(id);
     if (!oid) return std::nullopt;
-    db::Bson opts;
-    append_projection(opts.get());
-    auto doc = db_.collection(kCollection).find_one(id_filter(*oid), &opts);
+    const db::Bson opts = projection_opts();
+    auto doc = db_.collection(kCollection).find_one(db::id_filter(*oid), &opts);
     if (!doc) return std::nullopt;
     return product_from_bson(doc->view());
 }
 
 std::vector<Product> ProductStore::find_by_ids(const std::vector<std::string>& ids) {
-    db::Bson filter;
-    bson_t in_clause;
-    bson_t list;
-    BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "_id", &in_clause);
-    BSON_APPEND_ARRAY_BEGIN(&in_clause, "$in", &list);
-    int n = 0;
+    std::vector<bson_oid_t> oids;
+    oids.reserve(ids.size());
     for (const std::string& id : ids) {
-        if (auto oid = db::parse_oid(id)) {
-            const std::string key = std::to_string(n++);
-            BSON_APPEND_OID(&list, key.c_str(), &*oid);
-        }
+        if (auto oid = db::parse_oid(id)) oids.push_back(*oid);
     }
-    bson_append_array_end(&in_clause, &list);
-    bson_append_document_end(filter.get(), &in_clause);
-    if (n == 0) return {};
-    db::Bson opts;
-    append_projection(opts.get());
+    if (oids.empty()) return {};
+    const db::Bson filter = db::DocumentBuilder().append("_id", db::in_array(oids)).build();
+    const db::Bson opts = projection_opts();
     return products_from(db_.collection(kCollection).find(filter, &opts));
 }
 
 std::vector<Product> ProductStore::list_all() {
-    db::Bson opts;
-    append_projection(opts.get());
+    const db::Bson opts = projection_opts();
     return products_from(db_.collection(kCollection).find(db::Bson(), &opts));
 }
 
@@ -227,54 +255,29 @@ ProductPage ProductStore::list(const ProductQuery& query) {
     const std::int64_t skip = (query.page - 1) * query.limit;
     if (skip >= page.total) return page;
 
-    db::Bson opts;
     const int direction = query.descending ? -1 : 1;
-    bson_t sort;
-    BSON_APPEND_DOCUMENT_BEGIN(opts.get(), "sort", &sort);
-    BSON_APPEND_INT32(&sort, sort_field(query.sort_key), direction);
-    BSON_APPEND_INT32(&sort, "_id", direction);
-    bson_append_document_end(opts.get(), &sort);
-    BSON_APPEND_INT64(opts.get(), "skip", skip);
-    BSON_APPEND_INT64(opts.get(), "limit", query.limit);
-    append_projection(opts.get());
-    page.items = products_from(collection.find(filter, &opts));
+    db::DocumentBuilder opts;
+    opts.append_document(
+            "sort",
+            [&](db::DocumentBuilder& sort) {
+                sort.append(sort_field(query.sort_key), direction).append("_id", direction);
+            })
+        .append("skip", skip)
+        .append("limit", query.limit);
+    append_projection(opts);
+    const db::Bson built = opts.build();
+    page.items = products_from(collection.find(filter, &built));
     return page;
 }
 
 std::optional<Product> ProductStore::update(std::string_view id, const ProductChanges& changes) {
     const auto oid = db::parse_oid(id);
     if (!oid) return std::nullopt;
-    db::Bson update;
-    bson_t set;
-    bson_t unset;
-    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-    if (changes.name) {
-        BSON_APPEND_UTF8(&set, "name", changes.name->c_str());
-        BSON_APPEND_UTF8(&set, "name_lower", helpers::to_lower_ascii(*changes.name).c_str());
-    }
-    if (changes.description) BSON_APPEND_UTF8(&set, "description", changes.description->c_str());
-    if (changes.price_cents) BSON_APPEND_INT64(&set, "price_cents", *changes.price_cents);
-    if (changes.stock) BSON_APPEND_INT64(&set, "stock", *changes.stock);
-    const auto category = changes.category_id ? db::parse_oid(*changes.category_id) : std::nullopt;
-    if (category) BSON_APPEND_OID(&set, "category_id", &*category);
-    if (changes.image_url && !changes.image_url->empty()) {
-        BSON_APPEND_UTF8(&set, "image_url", changes.image_url->c_str());
-    }
-    BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
-    bson_append_document_end(update.get(), &set);
-
-    const bool clear_category = changes.category_id && !category;
-    const bool clear_image = changes.image_url && changes.image_url->empty();
-    if (clear_category || clear_image) {
-        BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$unset", &unset);
-        if (clear_category) BSON_APPEND_UTF8(&unset, "category_id", "");
-        if (clear_image) BSON_APPEND_UTF8(&unset, "image_url", "");
-        bson_append_document_end(update.get(), &unset);
-    }
+    const db::Bson update = update_document(changes);
     // The same per-document lock as Db::update_by_id, held until the read model has the
     // state read back (see models/write_listener.hpp).
     auto guard = db_.lock_document(kCollection, *oid);
-    if (db_.collection(kCollection).update_one(id_filter(*oid), update).matched == 0) {
+    if (db_.collection(kCollection).update_one(db::id_filter(*oid), update).matched == 0) {
         return std::nullopt;
     }
     auto product = find_by_id(id);
@@ -288,31 +291,30 @@ DeleteProductResult ProductStore::remove(std::string_view id) {
     if (!oid) return result;
     {
         auto guard = db_.lock_document(kCollection, *oid);
-        result.deleted = db_.collection(kCollection).delete_one(id_filter(*oid)) > 0;
+        result.deleted = db_.collection(kCollection).delete_one(db::id_filter(*oid)) > 0;
         if (result.deleted && listener_ != nullptr) listener_->product_removed(id);
     }
     if (!result.deleted) return result;
     // No transactions on FerretDB (and none needed): the product is gone first, so carts can
     // no longer gain it; a crash between the steps leaves cart lines that checkout already
     // refuses as "product not found", and an orphan image nobody can reach.
-    db::Bson cart_filter;
-    BSON_APPEND_OID(cart_filter.get(), "product_id", &*oid);
-    result.cart_items_removed = db_.collection("cart").delete_many(cart_filter);
-    db_.collection("product_images").delete_one(id_filter(*oid));
+    result.cart_items_removed = db_.collection("cart").delete_many(
+        db::DocumentBuilder().append("product_id", *oid).build());
+    db_.collection("product_images").delete_one(db::id_filter(*oid));
     return result;
 }
 
 bool ProductStore::set_image_url(std::string_view id, const std::string& image_url) {
     const auto oid = db::parse_oid(id);
     if (!oid) return false;
-    db::Bson update;
-    bson_t set;
-    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-    BSON_APPEND_UTF8(&set, "image_url", image_url.c_str());
-    BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
-    bson_append_document_end(update.get(), &set);
+    const db::Bson update = db::DocumentBuilder()
+                                .append("$set", db::DocumentBuilder()
+                                                    .append("image_url", image_url)
+                                                    .append("updated_at", db::now())
+                                                    .build())
+                                .build();
     auto guard = db_.lock_document(kCollection, *oid);
-    if (db_.collection(kCollection).update_one(id_filter(*oid), update).matched == 0) {
+    if (db_.collection(kCollection).update_one(db::id_filter(*oid), update).matched == 0) {
         return false;
     }
     if (listener_ != nullptr) {
@@ -324,18 +326,12 @@ bool ProductStore::set_image_url(std::string_view id, const std::string& image_u
 std::int64_t ProductStore::count_in_category(std::string_view category_id) {
     const auto oid = db::parse_oid(category_id);
     if (!oid) return 0;
-    db::Bson filter;
-    BSON_APPEND_OID(filter.get(), "category_id", &*oid);
-    return db_.collection(kCollection).count(filter);
+    return db_.collection(kCollection)
+        .count(db::DocumentBuilder().append("category_id", *oid).build());
 }
 
 std::map<std::string, std::int64_t> ProductStore::count_by_category() {
-    // Only $match/$group/$sum: FerretDB v1 implements little else.
-    db::Bson pipeline(BCON_NEW("pipeline", "[",                                       //
-                               "{", "$match", "{", "category_id", "{", "$exists",     //
-                               BCON_BOOL(true), "}", "}", "}",                        //
-                               "{", "$group", "{", "_id", BCON_UTF8("$category_id"),  //
-                               "count", "{", "$sum", BCON_INT32(1), "}", "}", "}", "]"));
+    const db::Bson pipeline = category_counts_pipeline();
     std::map<std::string, std::int64_t> counts;
     for (const db::Bson& row : db_.collection(kCollection).aggregate(pipeline)) {
         const auto id = row.view().get_oid("_id");
@@ -345,7 +341,10 @@ std::map<std::string, std::int64_t> ProductStore::count_by_category() {
 }
 
 std::map<std::string, std::string> ProductStore::ids_by_lower_name() {
-    db::Bson opts(BCON_NEW("projection", "{", "name_lower", BCON_INT32(1), "}"));
+    const db::Bson opts =
+        db::DocumentBuilder()
+            .append("projection", db::DocumentBuilder().append("name_lower", 1).build())
+            .build();
     std::map<std::string, std::string> out;
     for (const db::Bson& doc : db_.collection(kCollection).find(db::Bson(), &opts)) {
         const auto id = doc.view().get_oid("_id");
@@ -359,16 +358,11 @@ void ProductStore::refresh(std::string_view id, const NewProduct& product) {
     const auto oid = db::parse_oid(id);
     if (!oid) return;
     // Stock is left alone: it belongs to the running shop once the product exists.
-    db::Bson update;
-    bson_t set;
-    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-    append_catalog_fields(&set, product);
-    if (auto category = db::parse_oid(product.category_id)) {
-        BSON_APPEND_OID(&set, "category_id", &*category);
-    }
-    BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
-    bson_append_document_end(update.get(), &set);
-    db_.update_by_id(kCollection, *oid, update);
+    db::DocumentBuilder set;
+    append_catalog_fields(set, product);
+    set.append_if_present("category_id", db::parse_oid(product.category_id))
+        .append("updated_at", db::now());
+    db_.update_by_id(kCollection, *oid, db::DocumentBuilder().append("$set", set.build()).build());
 }
 
 // --- query parsing ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 #include "models/user_model.hpp"
 
 #include "models/write_listener.hpp"
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -10,8 +11,19 @@ namespace {
 constexpr const char* kUsers = "users";
 constexpr const char* kRevokedTokens = "revoked_tokens";
 
-db::Bson id_filter(const bson_oid_t& id) {
-    return db::Bson(BCON_NEW("_id", BCON_OID(&id)));
+// {$set: {role, updated_at}}
+db::Bson role_update(std::string_view role, db::TimePoint at) {
+    return db::DocumentBuilder()
+        .append("$set", db::DocumentBuilder().append("role", role).append("updated_at", at).build())
+        .build();
+}
+
+// {expires_at: {<comparison>: date}}
+db::Bson expires_at_filter(std::string_view comparison, std::int64_t at_ms) {
+    return db::DocumentBuilder()
+        .append("expires_at",
+                db::DocumentBuilder().append(comparison, db::time_from_ms(at_ms)).build())
+        .build();
 }
 
 }  // namespace
@@ -19,12 +31,17 @@ db::Bson id_filter(const bson_oid_t& id) {
 db::Bson to_bson(const User& user) {
     const auto id = db::parse_oid(user.id);
     if (!id) throw std::invalid_argument("users: not an ObjectId: " + user.id);
-    return db::Bson(BCON_NEW(
-        "_id", BCON_OID(&*id), "name", BCON_UTF8(user.name.c_str()), "email",
-        BCON_UTF8(user.email.c_str()), "password", BCON_UTF8(user.password_hash.c_str()), "phone",
-        BCON_UTF8(user.phone.c_str()), "address", BCON_UTF8(user.address.c_str()), "role",
-        BCON_UTF8(user.role.c_str()), "created_at", BCON_DATE_TIME(user.created_at_ms),
-        "updated_at", BCON_DATE_TIME(user.updated_at_ms)));
+    return db::DocumentBuilder()
+        .append("_id", *id)
+        .append("name", user.name)
+        .append("email", user.email)
+        .append("password", user.password_hash)
+        .append("phone", user.phone)
+        .append("address", user.address)
+        .append("role", user.role)
+        .append("created_at", db::time_from_ms(user.created_at_ms))
+        .append("updated_at", db::time_from_ms(user.updated_at_ms))
+        .build();
 }
 
 User user_from_bson(const db::BsonView& doc) {
@@ -76,21 +93,25 @@ std::optional<User> UserStore::create(const NewUser& user) {
 std::optional<User> UserStore::find_by_id(std::string_view id) {
     auto oid = db::parse_oid(id);
     if (!oid) return std::nullopt;
-    auto doc = db_.collection(kUsers).find_one(id_filter(*oid));
+    auto doc = db_.collection(kUsers).find_one(db::id_filter(*oid));
     if (!doc) return std::nullopt;
     return user_from_bson(doc->view());
 }
 
 std::optional<User> UserStore::find_by_email(const std::string& normalized_email) {
     auto doc = db_.collection(kUsers).find_one(
-        db::Bson(BCON_NEW("email", BCON_UTF8(normalized_email.c_str()))));
+        db::DocumentBuilder().append("email", normalized_email).build());
     if (!doc) return std::nullopt;
     return user_from_bson(doc->view());
 }
 
 std::vector<User> UserStore::list(std::int64_t skip, std::int64_t limit) {
-    db::Bson opts(BCON_NEW("sort", "{", "created_at", BCON_INT32(1), "_id", BCON_INT32(1), "}",
-                           "skip", BCON_INT64(skip), "limit", BCON_INT64(limit)));
+    const db::Bson opts =
+        db::DocumentBuilder()
+            .append("sort", db::DocumentBuilder().append("created_at", 1).append("_id", 1).build())
+            .append("skip", skip)
+            .append("limit", limit)
+            .build();
     std::vector<User> users;
     for (const db::Bson& doc : db_.collection(kUsers).find(db::Bson(), &opts)) {
         users.push_back(user_from_bson(doc.view()));
@@ -103,20 +124,19 @@ std::int64_t UserStore::count() {
 }
 
 std::int64_t UserStore::count_admins() {
-    return db_.collection(kUsers).count(db::Bson(BCON_NEW("role", BCON_UTF8("admin"))));
+    return db_.collection(kUsers).count(db::DocumentBuilder().append("role", "admin").build());
 }
 
 std::optional<User> UserStore::update_profile(std::string_view id, const ProfileChanges& changes) {
     auto oid = db::parse_oid(id);
     if (!oid) return std::nullopt;
-    db::Bson set(BCON_NEW("updated_at", BCON_DATE_TIME(db::now_ms())));
-    if (changes.name) BSON_APPEND_UTF8(set.get(), "name", changes.name->c_str());
-    if (changes.phone) BSON_APPEND_UTF8(set.get(), "phone", changes.phone->c_str());
-    if (changes.address) BSON_APPEND_UTF8(set.get(), "address", changes.address->c_str());
-    if (changes.password_hash)
-        BSON_APPEND_UTF8(set.get(), "password", changes.password_hash->c_str());
-    db::Bson update;
-    BSON_APPEND_DOCUMENT(update.get(), "$set", set.get());
+    db::DocumentBuilder set;
+    set.append("updated_at", db::now())
+        .append_if_present("name", changes.name)
+        .append_if_present("phone", changes.phone)
+        .append_if_present("address", changes.address)
+        .append_if_present("password", changes.password_hash);
+    const db::Bson update = db::DocumentBuilder().append("$set", set.build()).build();
     if (db_.update_by_id(kUsers, *oid, update).matched == 0) return std::nullopt;
     return find_by_id(id);
 }
@@ -124,14 +144,12 @@ std::optional<User> UserStore::update_profile(std::string_view id, const Profile
 std::optional<User> UserStore::set_role(std::string_view id, std::string_view role) {
     auto oid = db::parse_oid(id);
     if (!oid) return std::nullopt;
-    const std::string role_text(role);
-    db::Bson update(BCON_NEW("$set", "{", "role", BCON_UTF8(role_text.c_str()), "updated_at",
-                             BCON_DATE_TIME(db::now_ms()), "}"));
+    const db::Bson update = role_update(role, db::now());
     // Db::update_by_id's lock, held until the token check's cache has the new role (the
     // client first: no lock is held while waiting for the pool).
     db::Collection users = db_.collection(kUsers);
     auto guard = db_.lock_document(kUsers, *oid);
-    if (users.update_one(id_filter(*oid), update).matched == 0) {
+    if (users.update_one(db::id_filter(*oid), update).matched == 0) {
         return std::nullopt;
     }
     auto user = find_by_id(id);
@@ -144,24 +162,25 @@ std::optional<User> UserStore::set_role(std::string_view id, std::string_view ro
 bool UserStore::set_role_if(std::string_view id, std::string_view from, std::string_view to) {
     auto oid = db::parse_oid(id);
     if (!oid) return false;
-    const std::string from_text(from);
     const std::string to_text(to);
-    const std::int64_t now = db::now_ms();
+    const db::TimePoint now = db::now();
     // The token check's cache learns the new role before the document's lock is released.
-    return db_.update_if(kUsers, *oid, db::Bson(BCON_NEW("role", BCON_UTF8(from_text.c_str()))),
-                         db::Bson(BCON_NEW("$set", "{", "role", BCON_UTF8(to_text.c_str()),
-                                           "updated_at", BCON_DATE_TIME(now), "}")),
-                         [&] {
-                             if (listener_ != nullptr)
-                                 listener_->user_saved(std::string(id), to_text, now);
+    return db_.update_if(kUsers, *oid, db::DocumentBuilder().append("role", from).build(),
+                         role_update(to, now), [&] {
+                             if (listener_ != nullptr) {
+                                 listener_->user_saved(std::string(id), to_text,
+                                                       now.time_since_epoch().count());
+                             }
                          });
 }
 
 void RevokedTokenStore::revoke(const std::string& token_id, std::int64_t expires_at_ms) {
     try {
         db_.collection(kRevokedTokens)
-            .insert_one(db::Bson(BCON_NEW("_id", BCON_UTF8(token_id.c_str()), "expires_at",
-                                          BCON_DATE_TIME(expires_at_ms))));
+            .insert_one(db::DocumentBuilder()
+                            .append("_id", token_id)
+                            .append("expires_at", db::time_from_ms(expires_at_ms))
+                            .build());
     } catch (const db::DbError& error) {
         // Logging out twice is not an error: the token is revoked either way.
         if (error.kind() != db::DbErrorKind::kDuplicateKey) throw;
@@ -173,8 +192,7 @@ std::vector<std::pair<std::string, std::int64_t>> RevokedTokenStore::list_unexpi
     std::int64_t now_ms) {
     std::vector<std::pair<std::string, std::int64_t>> out;
     for (const db::Bson& doc :
-         db_.collection(kRevokedTokens)
-             .find(db::Bson(BCON_NEW("expires_at", "{", "$gte", BCON_DATE_TIME(now_ms), "}")))) {
+         db_.collection(kRevokedTokens).find(expires_at_filter("$gte", now_ms))) {
         auto id = doc.view().get_string("_id");
         if (id) out.emplace_back(*id, doc.view().get_date_ms("expires_at").value_or(now_ms));
     }
@@ -182,14 +200,11 @@ std::vector<std::pair<std::string, std::int64_t>> RevokedTokenStore::list_unexpi
 }
 
 bool RevokedTokenStore::is_revoked(const std::string& token_id) {
-    return db_.collection(kRevokedTokens)
-        .find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(token_id.c_str()))))
-        .has_value();
+    return db_.collection(kRevokedTokens).find_one(db::id_filter(token_id)).has_value();
 }
 
 std::int64_t RevokedTokenStore::purge_expired(std::int64_t now_ms) {
-    return db_.collection(kRevokedTokens)
-        .delete_many(db::Bson(BCON_NEW("expires_at", "{", "$lt", BCON_DATE_TIME(now_ms), "}")));
+    return db_.collection(kRevokedTokens).delete_many(expires_at_filter("$lt", now_ms));
 }
 
 }  // namespace flaskcart::models
