@@ -4,7 +4,9 @@
 
 #include "models/write_listener.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/money.hpp"
+#include "utils/text.hpp"
+#include "utils/validation.hpp"
 
 namespace flaskcart::models {
 
@@ -36,7 +38,7 @@ void append_projection(bson_t* opts) {
 
 void append_catalog_fields(bson_t* doc, const NewProduct& product) {
     BSON_APPEND_UTF8(doc, "name", product.name.c_str());
-    BSON_APPEND_UTF8(doc, "name_lower", helpers::to_lower_ascii(product.name).c_str());
+    BSON_APPEND_UTF8(doc, "name_lower", text::to_lower_ascii(product.name).c_str());
     BSON_APPEND_UTF8(doc, "description", product.description.c_str());
     BSON_APPEND_INT64(doc, "price_cents", product.price_cents);
 }
@@ -57,7 +59,7 @@ db::Bson list_filter(const ProductQuery& query) {
     db::Bson filter;
     if (!query.text.empty()) {
         // Escaped, so the user's text matches literally and cannot be a costly pattern.
-        const std::string pattern = helpers::escape_regex(query.text);
+        const std::string pattern = text::escape_regex(query.text);
         bson_t any;
         BSON_APPEND_ARRAY_BEGIN(filter.get(), "$or", &any);
         const char* fields[] = {"name", "description"};
@@ -250,7 +252,7 @@ std::optional<Product> ProductStore::update(std::string_view id, const ProductCh
     BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
     if (changes.name) {
         BSON_APPEND_UTF8(&set, "name", changes.name->c_str());
-        BSON_APPEND_UTF8(&set, "name_lower", helpers::to_lower_ascii(*changes.name).c_str());
+        BSON_APPEND_UTF8(&set, "name_lower", text::to_lower_ascii(*changes.name).c_str());
     }
     if (changes.description) BSON_APPEND_UTF8(&set, "description", changes.description->c_str());
     if (changes.price_cents) BSON_APPEND_INT64(&set, "price_cents", *changes.price_cents);
@@ -374,7 +376,7 @@ void ProductStore::refresh(std::string_view id, const NewProduct& product) {
 // --- query parsing ----------------------------------------------------------------------------
 
 std::optional<std::int64_t> parse_price_filter(std::string_view text, std::string& error) {
-    return helpers::parse_cents(text, helpers::DecimalSyntax::kPlainDecimal, 0, error);
+    return money::parse_cents(text, money::DecimalSyntax::kPlainDecimal, 0, error);
 }
 
 ProductQuery parse_product_query(const std::multimap<std::string, std::string>& params,
@@ -385,13 +387,14 @@ ProductQuery parse_product_query(const std::multimap<std::string, std::string>& 
         return it->second;
     };
     ProductQuery query;
-    const helpers::Page page = helpers::parse_page(param("page"), param("limit"), errors, 100);
+    const validation::Page page =
+        validation::parse_page(param("page"), param("limit"), errors, 100);
     query.page = page.page;
     query.limit = page.limit;
 
     if (auto text = param("q")) {
-        std::string trimmed = helpers::trim(*text);
-        if (helpers::utf8_length(trimmed) > kMaxSearchLength) {
+        std::string trimmed = text::trim(*text);
+        if (text::utf8_length(trimmed) > kMaxSearchLength) {
             errors.emplace_back(
                 "q", "must be at most " + std::to_string(kMaxSearchLength) + " characters");
         } else if (trimmed.find('\0') != std::string::npos) {
