@@ -241,7 +241,7 @@ void App::register_routes() {
     });
     routes::register_system_routes(router_, db_, indexes_ready_, kOpenApiDocument);
     routes::register_metrics_route(router_, metrics::process_registry());
-    routes::register_user_routes(router_, components_->users, components_->auth);
+    routes::register_user_routes(router_, components_->users, components_->auth, config_);
     routes::register_category_routes(router_, components_->categories, components_->products,
                                      components_->catalog, components_->auth);
     routes::register_product_routes(router_, components_->products, components_->images,

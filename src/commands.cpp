@@ -7,7 +7,8 @@
 #include "models/user_model.hpp"
 #include "services/auth_service.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/text.hpp"
+#include "utils/validation.hpp"
 
 namespace flaskcart {
 
@@ -26,8 +27,8 @@ std::string read_admin_password() {
 }  // namespace
 
 int create_admin(const Config& config, App& app) {
-    const std::string email = helpers::to_lower_ascii(helpers::trim(config.admin_email));
-    if (!helpers::is_valid_email(email)) {
+    const std::string email = text::to_lower_ascii(text::trim(config.admin_email));
+    if (!validation::is_valid_email(email)) {
         std::cerr << "create-admin: --email is not a valid email address\n";
         return 2;
     }
@@ -40,13 +41,13 @@ int create_admin(const Config& config, App& app) {
             std::cout << "create-admin: " << email << " is an admin (id " << existing->id << ")\n";
             return 0;
         }
-        const std::string name = helpers::trim(config.admin_name);
-        if (name.empty() || helpers::utf8_length(name) > 100) {
+        const std::string name = text::trim(config.admin_name);
+        if (name.empty() || text::utf8_length(name) > 100) {
             std::cerr << "create-admin: a new admin needs --name (1..100 characters)\n";
             return 2;
         }
         const std::string password = read_admin_password();
-        const std::size_t length = helpers::utf8_length(password);
+        const std::size_t length = text::utf8_length(password);
         if (length < 8 || length > 128) {
             std::cerr << "create-admin: the password (FLASKCART_ADMIN_PASSWORD or standard input) "
                          "must be 8..128 characters\n";

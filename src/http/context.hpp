@@ -8,17 +8,12 @@
 
 #include "http/json_body.hpp"
 #include "http/message.hpp"
+#include "services/principal.hpp"
 
 namespace flaskcart::http {
 
 // The authenticated caller, from a verified token (see services/auth).
-struct Principal {
-    std::string user_id;
-    std::string role;
-    std::string token_id;
-    std::int64_t expires_at = 0;  // seconds since the epoch
-    bool is_admin() const noexcept { return role == "admin"; }
-};
+using Principal = services::Principal;
 
 class RequestContext {
   public:

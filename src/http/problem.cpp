@@ -91,7 +91,7 @@ ApiError to_api_error(const DomainError& error) {
         case ErrorKind::kUnauthenticated:
             return ApiError::unauthorized(detail);
         case ErrorKind::kForbidden:
-            return ApiError::forbidden(detail);
+            return {403, "forbidden", "Forbidden", detail, error.fields()};
         case ErrorKind::kNotFound:
             return {404, "not-found", "Not Found", detail, error.fields()};
         case ErrorKind::kConflict: {

@@ -5,7 +5,7 @@
 #include "models/write_listener.hpp"
 #include "utils/bson_document.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/text.hpp"
 
 namespace flaskcart::models {
 
@@ -48,7 +48,7 @@ db::Bson document_for(const bson_oid_t& id, const Category& category) {
 std::string category_name_key(std::string_view name) {
     std::string key;
     bool pending_space = false;
-    for (char c : helpers::trim(name)) {
+    for (char c : text::trim(name)) {
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
             pending_space = true;
             continue;
@@ -57,7 +57,7 @@ std::string category_name_key(std::string_view name) {
         pending_space = false;
         key += c;
     }
-    return helpers::to_lower_ascii(key);
+    return text::to_lower_ascii(key);
 }
 
 // name_key_1 (unique): duplicate detection on create and rename, and find_by_name (seed).

@@ -5,7 +5,9 @@
 #include "models/write_listener.hpp"
 #include "utils/bson_document.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/money.hpp"
+#include "utils/text.hpp"
+#include "utils/validation.hpp"
 
 namespace flaskcart::models {
 
@@ -35,7 +37,7 @@ db::Bson projection_opts() {
 
 void append_catalog_fields(db::DocumentBuilder& doc, const NewProduct& product) {
     doc.append("name", product.name)
-        .append("name_lower", helpers::to_lower_ascii(product.name))
+        .append("name_lower", text::to_lower_ascii(product.name))
         .append("description", product.description)
         .append("price_cents", product.price_cents);
 }
@@ -56,7 +58,7 @@ db::Bson list_filter(const ProductQuery& query) {
     db::DocumentBuilder filter;
     if (!query.text.empty()) {
         // Escaped, so the user's text matches literally and cannot be a costly pattern.
-        const std::string pattern = helpers::escape_regex(query.text);
+        const std::string pattern = text::escape_regex(query.text);
         filter.append_array("$or", [&](db::ArrayBuilder& any) {
             for (const char* field : {"name", "description"}) {
                 any.append_document([&](db::DocumentBuilder& clause) {
@@ -94,7 +96,7 @@ db::Bson update_document(const ProductChanges& changes) {
     update.append_document("$set", [&](db::DocumentBuilder& set) {
         if (changes.name) {
             set.append("name", *changes.name)
-                .append("name_lower", helpers::to_lower_ascii(*changes.name));
+                .append("name_lower", text::to_lower_ascii(*changes.name));
         }
         set.append_if_present("description", changes.description)
             .append_if_present("price_cents", changes.price_cents)
@@ -368,7 +370,7 @@ void ProductStore::refresh(std::string_view id, const NewProduct& product) {
 // --- query parsing ----------------------------------------------------------------------------
 
 std::optional<std::int64_t> parse_price_filter(std::string_view text, std::string& error) {
-    return helpers::parse_cents(text, helpers::DecimalSyntax::kPlainDecimal, 0, error);
+    return money::parse_cents(text, money::DecimalSyntax::kPlainDecimal, 0, error);
 }
 
 ProductQuery parse_product_query(const std::multimap<std::string, std::string>& params,
@@ -379,13 +381,14 @@ ProductQuery parse_product_query(const std::multimap<std::string, std::string>& 
         return it->second;
     };
     ProductQuery query;
-    const helpers::Page page = helpers::parse_page(param("page"), param("limit"), errors, 100);
+    const validation::Page page =
+        validation::parse_page(param("page"), param("limit"), errors, 100);
     query.page = page.page;
     query.limit = page.limit;
 
     if (auto text = param("q")) {
-        std::string trimmed = helpers::trim(*text);
-        if (helpers::utf8_length(trimmed) > kMaxSearchLength) {
+        std::string trimmed = text::trim(*text);
+        if (text::utf8_length(trimmed) > kMaxSearchLength) {
             errors.emplace_back(
                 "q", "must be at most " + std::to_string(kMaxSearchLength) + " characters");
         } else if (trimmed.find('\0') != std::string::npos) {

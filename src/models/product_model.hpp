@@ -93,7 +93,7 @@ struct ProductQuery {
 // that is not an ObjectId is an error; a well-formed id that matches nothing gives no items.
 ProductQuery parse_product_query(const std::multimap<std::string, std::string>& params,
                                  http::FieldErrors& errors);
-// ?min_price / ?max_price as cents: helpers::parse_cents on plain decimals ("0", "10",
+// ?min_price / ?max_price as cents: money::parse_cents on plain decimals ("0", "10",
 // "19.99"; no sign or exponent), 0 allowed, read exactly like a price in a body; `error` says
 // why not.
 std::optional<std::int64_t> parse_price_filter(std::string_view text, std::string& error);

@@ -6,7 +6,9 @@
 #include "services/auth_service.hpp"
 #include "services/cart_service.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/money.hpp"
+#include "utils/time.hpp"
+#include "utils/validation.hpp"
 
 namespace flaskcart::routes {
 
@@ -21,7 +23,7 @@ boost::json::object line_json(const models::CartLine& line) {
             {"user_id", line.user_id},
             {"product_id", line.product_id},
             {"quantity", line.quantity},
-            {"added_at", helpers::iso8601_utc(line.added_at_ms)}};
+            {"added_at", time_format::iso8601_utc(line.added_at_ms)}};
 }
 
 boost::json::object cart_json(const services::CartView& cart) {
@@ -30,20 +32,20 @@ boost::json::object cart_json(const services::CartView& cart) {
         items.push_back({{"product_id", item.product_id},
                          {"name", item.name.empty() ? boost::json::value(nullptr)
                                                     : boost::json::value(item.name)},
-                         {"price", helpers::cents_to_json(item.price_cents)},
+                         {"price", money::cents_to_json(item.price_cents)},
                          {"quantity", item.quantity},
-                         {"line_total", helpers::cents_to_json(item.line_total_cents)},
+                         {"line_total", money::cents_to_json(item.line_total_cents)},
                          {"available", item.available},
-                         {"added_at", helpers::iso8601_utc(item.added_at_ms)}});
+                         {"added_at", time_format::iso8601_utc(item.added_at_ms)}});
     }
     return {{"user_id", cart.user_id},
             {"items", std::move(items)},
-            {"total_price", helpers::cents_to_json(cart.total_cents)}};
+            {"total_price", money::cents_to_json(cart.total_cents)}};
 }
 
 // A product id in a body: a string of 24 hex digits, or a field error.
-std::optional<std::string> read_product_id(helpers::FieldReader& fields) {
-    auto id = fields.string("product_id", true, 1, 64);
+std::optional<std::string> read_product_id(validation::FieldReader& fields) {
+    auto id = fields.string("product_id", {.required = true, .min_length = 1, .max_length = 64});
     if (id && !db::parse_oid(*id)) {
         fields.add_error("product_id", "must be a product id (24 hexadecimal digits)");
         return std::nullopt;
@@ -52,8 +54,8 @@ std::optional<std::string> read_product_id(helpers::FieldReader& fields) {
 }
 
 // Bodies may name the user for clarity; it must be the caller.
-void check_body_user(helpers::FieldReader& fields, const http::Principal& caller) {
-    auto user_id = fields.string("user_id", false, 1, 64);
+void check_body_user(validation::FieldReader& fields, const http::Principal& caller) {
+    auto user_id = fields.string("user_id", {.min_length = 1, .max_length = 64});
     if (user_id && *user_id != caller.user_id) {
         fields.finish();
         throw ApiError::forbidden("you may only change your own cart");
@@ -68,10 +70,11 @@ class CartHandlers {
     Response add(RequestContext& ctx) {
         const auto caller = auth_.require_user(ctx);
         const auto body = ctx.json_body();
-        helpers::FieldReader fields(body, {"product_id", "quantity", "user_id"});
+        validation::FieldReader fields(body, {"product_id", "quantity", "user_id"});
         check_body_user(fields, caller);
         auto product_id = read_product_id(fields);
-        auto quantity = fields.integer("quantity", true, 1, services::kMaxLineQuantity);
+        auto quantity = fields.integer(
+            "quantity", {.required = true, .min = 1, .max = services::kMaxLineQuantity});
         fields.finish();
         bool created = false;
         auto line = cart_.add_item(caller.user_id, *product_id, *quantity, created);
@@ -93,10 +96,11 @@ class CartHandlers {
     Response update(RequestContext& ctx) {
         const auto caller = auth_.require_user(ctx);
         const auto body = ctx.json_body();
-        helpers::FieldReader fields(body, {"product_id", "quantity", "user_id"});
+        validation::FieldReader fields(body, {"product_id", "quantity", "user_id"});
         check_body_user(fields, caller);
         auto product_id = read_product_id(fields);
-        auto quantity = fields.integer("quantity", true, 0, services::kMaxLineQuantity);
+        auto quantity = fields.integer(
+            "quantity", {.required = true, .min = 0, .max = services::kMaxLineQuantity});
         fields.finish();
         auto line = cart_.update_item(caller.user_id, *product_id, *quantity);
         if (!line) return Response::no_content();
@@ -120,7 +124,7 @@ class CartHandlers {
             throw ApiError::validation("product_id", "is required (in the body or the query)");
         } else {
             const auto body = ctx.json_body();
-            helpers::FieldReader fields(body, {"product_id", "user_id"});
+            validation::FieldReader fields(body, {"product_id", "user_id"});
             check_body_user(fields, caller);
             product_id = read_product_id(fields);
             fields.finish();
@@ -131,7 +135,7 @@ class CartHandlers {
 
   private:
     services::CartService& cart_;
-    services::AuthService& auth_;
+    RequestAuth auth_;
 };
 
 }  // namespace

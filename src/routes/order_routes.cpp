@@ -9,7 +9,9 @@
 #include "services/order_rules.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/money.hpp"
+#include "utils/time.hpp"
+#include "utils/validation.hpp"
 
 namespace flaskcart::routes {
 
@@ -25,23 +27,24 @@ boost::json::object order_json(const models::Order& order) {
         lines.push_back({{"product_id", line.product_id},
                          {"name", line.name},
                          {"quantity", line.quantity},
-                         {"price", helpers::cents_to_json(line.price_cents)},
-                         {"line_total", helpers::cents_to_json(line.price_cents * line.quantity)}});
+                         {"price", money::cents_to_json(line.price_cents)},
+                         {"line_total", money::cents_to_json(line.price_cents * line.quantity)}});
     }
     boost::json::array history;
     for (const auto& change : order.history) {
         // `reserving` is checkout's internal step, not a status the client ever saw.
         if (!services::is_client_status(change.status)) continue;
-        history.push_back({{"status", change.status}, {"at", helpers::iso8601_utc(change.at_ms)}});
+        history.push_back(
+            {{"status", change.status}, {"at", time_format::iso8601_utc(change.at_ms)}});
     }
     return {{"_id", order.id},
             {"user_id", order.user_id},
             {"products", std::move(lines)},
-            {"total_price", helpers::cents_to_json(order.total_cents)},
+            {"total_price", money::cents_to_json(order.total_cents)},
             {"status", order.status},
             {"status_history", std::move(history)},
-            {"created_at", helpers::iso8601_utc(order.created_at_ms)},
-            {"updated_at", helpers::iso8601_utc(order.updated_at_ms)}};
+            {"created_at", time_format::iso8601_utc(order.created_at_ms)},
+            {"updated_at", time_format::iso8601_utc(order.updated_at_ms)}};
 }
 
 std::optional<std::string> read_idempotency_key(const RequestContext& ctx) {
@@ -69,8 +72,8 @@ class OrderHandlers {
     Response place(RequestContext& ctx) {
         const auto caller = auth_.require_user(ctx);
         const auto body = ctx.optional_json_body();
-        helpers::FieldReader fields(body, {"user_id"});
-        auto user_id = fields.string("user_id", false, 1, 64);
+        validation::FieldReader fields(body, {"user_id"});
+        auto user_id = fields.string("user_id", {.min_length = 1, .max_length = 64});
         fields.finish();
         if (user_id && *user_id != caller.user_id) {
             throw ApiError::forbidden("you may only place orders for yourself");
@@ -111,8 +114,9 @@ class OrderHandlers {
     Response set_status(RequestContext& ctx) {
         const auto caller = auth_.require_user(ctx);
         const auto body = ctx.json_body();
-        helpers::FieldReader fields(body, {"status"});
-        auto status = fields.string("status", true, 1, 20);
+        validation::FieldReader fields(body, {"status"});
+        auto status =
+            fields.string("status", {.required = true, .min_length = 1, .max_length = 20});
         if (status && !services::is_client_status(*status)) {
             fields.add_error("status", "must be pending, paid, shipped, delivered or cancelled");
         }
@@ -123,18 +127,19 @@ class OrderHandlers {
 
   private:
     Response list(RequestContext& ctx, const std::string& user_id) {
-        const auto page = helpers::require_page(ctx.query_param("page"), ctx.query_param("limit"));
+        const auto page =
+            validation::require_page(ctx.query_param("page"), ctx.query_param("limit"));
         boost::json::array items;
         for (const auto& order : orders_.list_visible_for_user(user_id, page.skip(), page.limit)) {
             items.push_back(order_json(order));
         }
-        return Response::json(200, helpers::page_json(std::move(items), page.page, page.limit,
-                                                      orders_.count_visible_for_user(user_id)));
+        return Response::json(200, validation::page_json(std::move(items), page.page, page.limit,
+                                                         orders_.count_visible_for_user(user_id)));
     }
 
     services::CheckoutService& checkout_;
     models::OrderStore& orders_;
-    services::AuthService& auth_;
+    RequestAuth auth_;
 };
 
 }  // namespace

@@ -9,8 +9,12 @@
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
 #include "services/catalog_read_model.hpp"
+#include "services/product_image_service.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/money.hpp"
+#include "utils/text.hpp"
+#include "utils/time.hpp"
+#include "utils/validation.hpp"
 
 namespace flaskcart::routes {
 
@@ -22,10 +26,6 @@ using http::Response;
 
 constexpr std::size_t kMaxUrlLength = 2048;
 
-std::string image_path(const std::string& product_id) {
-    return "/products/" + product_id + "/image";
-}
-
 bool is_web_url(const std::string& text) {
     auto parsed = boost::urls::parse_uri(text);
     if (!parsed) return false;
@@ -36,31 +36,33 @@ bool is_web_url(const std::string& text) {
 
 // The media type without parameters, lower-cased ("Image/PNG; x=y" → "image/png").
 std::string media_type(std::string_view content_type) {
-    return helpers::to_lower_ascii(helpers::trim(content_type.substr(0, content_type.find(';'))));
+    return text::to_lower_ascii(text::trim(content_type.substr(0, content_type.find(';'))));
 }
 
-// Reads a create (all required fields) or a partial update. A JSON null clears the optional
-// fields (description, category, image_url) and is refused for the others.
-models::ProductChanges read_product(const http::JsonBody& document, bool is_create,
+// A create needs every required field; an update changes the fields it names.
+enum class ProductBody { kCreate, kPartialUpdate };
+
+// Reads a create or a partial update. A JSON null clears the optional fields (description,
+// category, image_url) and is refused for the others.
+models::ProductChanges read_product(const http::JsonBody& document, ProductBody kind,
                                     const services::CatalogReadModel& catalog) {
-    helpers::FieldReader reader(document,
-                                {"name", "description", "price", "category", "stock", "image_url"});
+    const bool is_create = kind == ProductBody::kCreate;
+    validation::FieldReader reader(
+        document, {"name", "description", "price", "category", "stock", "image_url"});
     const boost::json::object& body = document.fields;
-    const auto is_null = [&body](std::string_view name) {
-        const auto* value = body.if_contains(name);
-        return value != nullptr && value->is_null();
-    };
     if (!is_create) {
-        for (std::string_view name : {"name", "price", "stock"}) {
-            if (is_null(name)) reader.add_error(std::string(name), "must not be null");
-        }
+        for (std::string_view name : {"name", "price", "stock"}) reader.refuse_null(name);
     }
     models::ProductChanges changes;
-    changes.name = reader.string("name", is_create, 1, models::kMaxProductNameLength);
-    changes.description = reader.string("description", false, 0, models::kMaxDescriptionLength);
-    if (is_null("description")) changes.description = "";
-    changes.price_cents = reader.price("price", is_create);
-    changes.stock = reader.integer("stock", is_create, 0, models::kMaxStock);
+    changes.name = reader.string(
+        "name",
+        {.required = is_create, .min_length = 1, .max_length = models::kMaxProductNameLength});
+    changes.description =
+        reader.string("description", {.max_length = models::kMaxDescriptionLength});
+    if (reader.is_null("description")) changes.description = "";
+    changes.price_cents = reader.price("price", {.required = is_create});
+    changes.stock =
+        reader.integer("stock", {.required = is_create, .min = 0, .max = models::kMaxStock});
 
     if (const auto* category = body.if_contains("category")) {
         if (category->is_null()) {
@@ -71,9 +73,10 @@ models::ProductChanges read_product(const http::JsonBody& document, bool is_crea
             reader.add_error("category", "must be a category id (24 hexadecimal digits)");
         }
     }
-    if (is_null("image_url")) {
+    if (reader.is_null("image_url")) {
         changes.image_url = "";
-    } else if (auto url = reader.string("image_url", false, 1, kMaxUrlLength)) {
+    } else if (auto url =
+                   reader.string("image_url", {.min_length = 1, .max_length = kMaxUrlLength})) {
         if (is_web_url(*url)) {
             changes.image_url = std::move(url);
         } else {
@@ -81,9 +84,7 @@ models::ProductChanges read_product(const http::JsonBody& document, bool is_crea
         }
     }
     reader.finish();
-    if (!is_create && changes.is_empty()) {
-        throw ApiError::validation("body", "must contain at least one field to change");
-    }
+    if (!is_create) validation::require_some_change(!changes.is_empty());
     // A well-formed id of a category that does not exist: the body conflicts with the catalog's
     // current state. Not 404, which would say the product itself is missing.
     if (changes.category_id && !changes.category_id->empty() &&
@@ -98,14 +99,14 @@ boost::json::object product_json(const models::Product& product) {
     out["_id"] = product.id;
     out["name"] = product.name;
     out["description"] = product.description;
-    out["price"] = helpers::cents_to_json(product.price_cents);
+    out["price"] = money::cents_to_json(product.price_cents);
     out["category"] = product.category_id.empty() ? boost::json::value(nullptr)
                                                   : boost::json::value(product.category_id);
     out["stock"] = product.stock;
     out["image_url"] = product.image_url.empty() ? boost::json::value(nullptr)
                                                  : boost::json::value(product.image_url);
-    out["created_at"] = helpers::iso8601_utc(product.created_at_ms);
-    out["updated_at"] = helpers::iso8601_utc(product.updated_at_ms);
+    out["created_at"] = time_format::iso8601_utc(product.created_at_ms);
+    out["updated_at"] = time_format::iso8601_utc(product.updated_at_ms);
     return out;
 }
 
@@ -116,6 +117,8 @@ class ProductHandlers {
                     std::size_t max_image_bytes)
         : products_(products),
           images_(images),
+          image_records_(images, products),
+          product_images_(image_records_),
           catalog_(catalog),
           auth_(auth),
           max_image_bytes_(max_image_bytes) {}
@@ -123,7 +126,7 @@ class ProductHandlers {
     Response create(RequestContext& ctx) {
         auth_.require_admin(ctx);
         require_loaded(catalog_);
-        const auto changes = read_product(ctx.exact_json_body(), true, catalog_);
+        const auto changes = read_product(ctx.exact_json_body(), ProductBody::kCreate, catalog_);
         const models::Product product = products_.create({
             .name = *changes.name,
             .description = changes.description.value_or(""),
@@ -143,7 +146,7 @@ class ProductHandlers {
         if (!errors.empty()) throw ApiError::validation(std::move(errors));
         require_loaded(catalog_);
         // The products are kept rendered: the page is a concatenation, byte for byte what
-        // helpers::page_json() would give.
+        // validation::page_json() would give.
         const services::RenderedPage page = catalog_.list_rendered(query);
         Response response;
         std::size_t size = 64;
@@ -174,7 +177,8 @@ class ProductHandlers {
         const std::string& id = ctx.path_param("id");
         require_loaded(catalog_);
         if (!catalog_.find_product(id)) throw ApiError::not_found("product");
-        const auto changes = read_product(ctx.exact_json_body(), false, catalog_);
+        const auto changes =
+            read_product(ctx.exact_json_body(), ProductBody::kPartialUpdate, catalog_);
         auto product = products_.update(id, changes);
         if (!product) throw ApiError::not_found("product");
         return Response::json(200, product_json(*product));
@@ -205,12 +209,7 @@ class ProductHandlers {
         if (!detected || *detected != declared) {
             throw ApiError::unsupported_media_type("the body is not a " + declared + " image");
         }
-        images_.put(id, declared, body);
-        // The product may have been deleted since the check above; then the image goes too.
-        if (!products_.set_image_url(id, image_path(id))) {
-            images_.remove(id);
-            throw ApiError::not_found("product");
-        }
+        product_images_.attach(id, declared, body);
         auto product = catalog_.find_product(id);
         if (!product) throw ApiError::not_found("product");
         return Response::json(200, product_json(*product));
@@ -239,8 +238,10 @@ class ProductHandlers {
   private:
     models::ProductStore& products_;
     models::ImageStore& images_;
+    services::StoredProductImageRecords image_records_;
+    services::ProductImageService product_images_;
     const services::CatalogReadModel& catalog_;
-    services::AuthService& auth_;
+    RequestAuth auth_;
     std::size_t max_image_bytes_;
 };
 

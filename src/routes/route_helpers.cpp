@@ -1,7 +1,11 @@
 // Helpers the route modules share.
+#include <algorithm>
+#include <cctype>
+
 #include "http/context.hpp"
 #include "models/image_model.hpp"
 #include "routes/routes.hpp"
+#include "services/auth_service.hpp"
 #include "services/catalog_read_model.hpp"
 
 namespace flaskcart::routes {
@@ -38,6 +42,34 @@ http::Response with_etag(http::Response response, const http::RequestContext& ct
         response.content_type.clear();
     }
     return response;
+}
+
+http::Principal RequestAuth::require_user(http::RequestContext& ctx) const {
+    if (ctx.principal) return *ctx.principal;
+    const auto header = ctx.header("authorization");
+    if (!header) throw http::ApiError::unauthorized();
+    constexpr std::string_view kScheme = "bearer ";
+    if (header->size() <= kScheme.size() ||
+        !std::equal(kScheme.begin(), kScheme.end(), header->begin(), [](char a, char b) {
+            return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+        throw http::ApiError::unauthorized("use the Bearer scheme");
+    }
+    ctx.principal = auth_.authenticate(std::string(header->substr(kScheme.size())));
+    return *ctx.principal;
+}
+
+http::Principal RequestAuth::require_admin(http::RequestContext& ctx) const {
+    http::Principal caller = require_user(ctx);
+    services::AuthService::require_admin(caller);
+    return caller;
+}
+
+http::Principal RequestAuth::require_self_or_admin(http::RequestContext& ctx,
+                                                   const std::string& user_id) const {
+    http::Principal caller = require_user(ctx);
+    services::AuthService::require_self_or_admin(caller, user_id);
+    return caller;
 }
 
 void require_loaded(const services::CatalogReadModel& catalog) {

@@ -13,6 +13,7 @@ class Db;
 }
 namespace services {
 class AuthService;
+struct Principal;
 class CatalogReadModel;
 class CartService;
 class CheckoutService;
@@ -37,8 +38,9 @@ void register_system_routes(http::Router& router, db::Db& db,
                             const std::atomic<bool>& indexes_ready, std::string_view openapi_json);
 // GET /metrics: the registry in Prometheus text format.
 void register_metrics_route(http::Router& router, const metrics::Registry& registry);
+// `config` names the trusted proxies (the client address that per-address limits key on).
 void register_user_routes(http::Router& router, models::UserStore& users,
-                          services::AuthService& auth);
+                          services::AuthService& auth, const Config& config);
 // Catalog reads are answered from `catalog` (no database); writes go to the stores.
 void register_category_routes(http::Router& router, models::CategoryStore& categories,
                               models::ProductStore& products,
@@ -60,6 +62,26 @@ std::string render_product_json(const models::Product& product);
 http::Response with_etag(http::Response response, const http::RequestContext& ctx);
 // 503 until the in-memory catalog has been loaded.
 void require_loaded(const services::CatalogReadModel& catalog);
+
+// The HTTP side of authentication: reads `Authorization: Bearer`, asks services::AuthService
+// who the token names and keeps the caller on the request (ctx.principal), so a second check in
+// the same request is free. Domain refusals come back as 401/403 through http::to_api_error.
+class RequestAuth {
+  public:
+    explicit RequestAuth(services::AuthService& auth) : auth_(auth) {}
+
+    // The caller, or 401 (WWW-Authenticate: Bearer).
+    services::Principal require_user(http::RequestContext& ctx) const;
+    // The caller, who must be an admin now (else 403).
+    services::Principal require_admin(http::RequestContext& ctx) const;
+    // The caller, an admin or the user whose id is `user_id` (else 403).
+    services::Principal require_self_or_admin(http::RequestContext& ctx,
+                                              const std::string& user_id) const;
+    services::AuthService& service() const noexcept { return auth_; }
+
+  private:
+    services::AuthService& auth_;
+};
 
 // Adapts a member function of a handlers object (shared by its routes) to a Handler.
 template <typename Handlers>

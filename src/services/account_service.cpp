@@ -1,33 +1,67 @@
 #include "services/account_service.hpp"
 
-#include "http/problem.hpp"
+#include "utils/errors.hpp"
 
 namespace flaskcart::services {
 
-using http::ApiError;
-
 namespace {
 
-ApiError last_admin() {
-    return ApiError::conflict("this is the last admin; promote another user first",
-                              {{"role", "at least one admin must remain"}});
+DomainError last_admin() {
+    return DomainError::conflict("this is the last admin; promote another user first",
+                                 {{"role", "at least one admin must remain"}});
 }
 
 }  // namespace
 
+models::User AccountService::register_account(const Registration& registration) {
+    models::NewUser user;
+    user.name = registration.name;
+    user.email = registration.email;
+    user.password_hash = passwords_.hash_password(registration.password);
+    user.phone = registration.phone;
+    user.address = registration.address;
+    auto created = users_.create(user);
+    if (!created) {
+        throw DomainError::conflict("an account with this email already exists",
+                                    {{"email", "is already registered"}});
+    }
+    return *created;
+}
+
+models::User AccountService::find(const std::string& user_id) {
+    auto user = users_.find_by_id(user_id);
+    if (!user) throw DomainError::not_found("user");
+    return *user;
+}
+
+models::User AccountService::update_profile(const std::string& user_id,
+                                            const ProfileUpdate& update) {
+    models::ProfileChanges changes;
+    changes.name = update.name;
+    changes.phone = update.phone;
+    changes.address = update.address;
+    if (update.new_password) {
+        const models::User user = find(user_id);
+        // Not unauthenticated, which would tell the client its token is bad.
+        if (!passwords_.verify_password(user.password_hash, update.current_password)) {
+            throw DomainError(ErrorKind::kForbidden, "current_password does not match",
+                              {{"current_password", "does not match"}});
+        }
+        changes.password_hash = passwords_.hash_password(*update.new_password);
+    }
+    auto updated = users_.update_profile(user_id, changes);
+    if (!updated) throw DomainError::not_found("user");
+    return *updated;
+}
+
 models::User AccountService::change_role(const std::string& user_id, std::string_view role) {
-    if (role != models::kRoleCustomer) {
+    const auto set_role = [&]() {
         auto user = users_.set_role(user_id, role);
-        if (!user) throw ApiError::not_found("user");
+        if (!user) throw DomainError::not_found("user");
         return *user;
-    }
-    auto target = users_.find_by_id(user_id);
-    if (!target) throw ApiError::not_found("user");
-    if (target->role != models::kRoleAdmin) {
-        auto user = users_.set_role(user_id, role);
-        if (!user) throw ApiError::not_found("user");
-        return *user;
-    }
+    };
+    if (role != models::kRoleCustomer) return set_role();
+    if (find(user_id).role != models::kRoleAdmin) return set_role();
     // The common refusal, without a write.
     if (users_.count_admins() <= 1) throw last_admin();
     // Counting and then demoting is two steps: concurrent demotions (of this instance or
@@ -40,9 +74,7 @@ models::User AccountService::change_role(const std::string& user_id, std::string
         users_.set_role_if(user_id, models::kRoleCustomer, models::kRoleAdmin);
         throw last_admin();
     }
-    auto user = users_.find_by_id(user_id);
-    if (!user) throw ApiError::not_found("user");
-    return *user;
+    return find(user_id);
 }
 
 }  // namespace flaskcart::services

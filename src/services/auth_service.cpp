@@ -8,10 +8,10 @@
 #include "models/user_model.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
+#include "utils/errors.hpp"
+#include "utils/text.hpp"
 
 namespace flaskcart::services {
-
-using http::ApiError;
 
 namespace {
 // Clock skew tolerated between the instance that issued a token and the one checking it.
@@ -24,7 +24,7 @@ class ThrottledAttempt {
     ThrottledAttempt(LoginThrottle& throttle, const std::string& key)
         : throttle_(throttle), key_(key) {
         if (const int wait = throttle_.begin_attempt(key_); wait > 0) {
-            throw ApiError::too_many_requests(wait, "too many failed sign-ins; try again later");
+            throw DomainError::rate_limited(wait, "too many failed sign-ins; try again later");
         }
     }
     ~ThrottledAttempt() {
@@ -52,7 +52,7 @@ class AuthService::HashPermit {
   public:
     explicit HashPermit(utils::FairSemaphore& slots) : slots_(slots) {
         if (!slots_.try_acquire_for(std::chrono::seconds(5))) {
-            throw ApiError::unavailable("too many sign-ins at once; retry shortly", 1);
+            throw DomainError::unavailable("too many sign-ins at once; retry shortly", 1);
         }
     }
     ~HashPermit() { slots_.release(); }
@@ -75,8 +75,7 @@ AuthService::AuthService(const Config& config, models::UserStore& users,
       address_throttle_(config.login_max_failures_per_address,
                         std::chrono::seconds(config.login_lockout_seconds)),
       register_throttle_(config.register_max_per_address,
-                         std::chrono::seconds(config.register_window_seconds)),
-      trusted_proxies_(http::TrustedProxies::parse(config.trusted_proxies)) {
+                         std::chrono::seconds(config.register_window_seconds)) {
     crypto::sodium_ready();
     if (secret_.empty()) {
         secret_ = crypto::random_hex(32);
@@ -105,20 +104,14 @@ void AuthService::burn_verification_time(const std::string& password) {
     (void)crypto::verify_password(dummy_hash_, password);
 }
 
-std::string AuthService::client_address(const http::Request& request) const {
-    return trusted_proxies_.client_address(request.remote_address,
-                                           request.header("x-forwarded-for"));
-}
-
-void AuthService::admit_registration(const http::Request& request) {
-    const std::string client = client_address(request);
+void AuthService::admit_registration(const std::string& client_address) {
     // begin_attempt() admits and counts in one critical section, so concurrent registrations
     // cannot pass the limit together; every admitted one counts (see the header).
-    if (const int wait = register_throttle_.begin_attempt(client); wait > 0) {
-        throw ApiError::too_many_requests(
+    if (const int wait = register_throttle_.begin_attempt(client_address); wait > 0) {
+        throw DomainError::rate_limited(
             wait, "too many registrations from this address; try again later");
     }
-    register_throttle_.finish_attempt(client, LoginThrottle::Outcome::kFailed);
+    register_throttle_.finish_attempt(client_address, LoginThrottle::Outcome::kFailed);
 }
 
 IssuedToken AuthService::issue_token(const std::string& user_id, const std::string& role) {
@@ -133,11 +126,12 @@ IssuedToken AuthService::issue_token(const std::string& user_id, const std::stri
     return {crypto::sign_jwt_hs256(claims, secret_), config_.token_ttl_seconds};
 }
 
-LoginResult AuthService::login(const std::string& email, const std::string& password,
-                               const std::string& client_address) {
-    ThrottledAttempt by_email(email_throttle_, email);
+std::optional<LoginResult> AuthService::login(const std::string& email, const std::string& password,
+                                              const std::string& client_address) {
+    const std::string normalized_email = text::to_lower_ascii(email);
+    ThrottledAttempt by_email(email_throttle_, normalized_email);
     ThrottledAttempt by_address(address_throttle_, client_address);
-    auto user = users_.find_by_email(email);
+    auto user = users_.find_by_email(normalized_email);
     bool ok = false;
     if (user) {
         ok = verify_password(user->password_hash, password);
@@ -148,82 +142,66 @@ LoginResult AuthService::login(const std::string& email, const std::string& pass
         by_email.finish(LoginThrottle::Outcome::kFailed);
         by_address.finish(LoginThrottle::Outcome::kFailed);
         // One answer for an unknown email and a wrong password: no account enumeration.
-        throw ApiError(401, "invalid-credentials", "Unauthorized", "invalid email or password", {},
-                       {{"WWW-Authenticate", "Bearer realm=\"flaskcart\""}});
+        return std::nullopt;
     }
     by_email.finish(LoginThrottle::Outcome::kSucceeded);
     // A success does not forgive the address the guesses it made at other accounts.
     by_address.finish(LoginThrottle::Outcome::kNeutral);
     IssuedToken token = issue_token(user->id, user->role);
-    return {std::move(*user), std::move(token)};
+    return LoginResult{std::move(*user), std::move(token)};
 }
 
-http::Principal AuthService::verify_token(const std::string& token) {
+Principal AuthService::verify_token(const std::string& token) {
     auto claims = crypto::verify_jwt_hs256(token, secret_);
-    if (!claims) throw ApiError::unauthorized("the token is invalid");
-    if (claims->issuer != config_.jwt_issuer) throw ApiError::unauthorized("the token is invalid");
+    if (!claims) throw DomainError::unauthenticated("the token is invalid");
+    if (claims->issuer != config_.jwt_issuer)
+        throw DomainError::unauthenticated("the token is invalid");
     const std::int64_t now = db::now_ms() / 1000;
-    if (claims->expires_at <= now) throw ApiError::unauthorized("the token has expired");
+    if (claims->expires_at <= now) throw DomainError::unauthenticated("the token has expired");
     // This service never issues a token that lives longer than the TTL or was issued in the
     // future; allowing for clock skew between instances, anything else was not minted here
     // (and an unbounded exp would overflow the revocation's expiry in milliseconds).
     if (claims->expires_at > now + config_.token_ttl_seconds + kClockLeewaySeconds ||
         claims->issued_at > now + kClockLeewaySeconds) {
-        throw ApiError::unauthorized("the token is invalid");
+        throw DomainError::unauthenticated("the token is invalid");
     }
     // No leeway: this service never sets nbf, so a token that has one says exactly when it
     // starts (RFC 7519 §4.1.5).
     if (claims->not_before && *claims->not_before > now) {
-        throw ApiError::unauthorized("the token is not valid yet");
+        throw DomainError::unauthenticated("the token is not valid yet");
     }
     return {claims->subject, claims->role, claims->token_id, claims->expires_at};
 }
 
-http::Principal AuthService::require_user(http::RequestContext& ctx) {
-    if (ctx.principal) return *ctx.principal;
-    const auto header = ctx.header("authorization");
-    if (!header) throw ApiError::unauthorized();
-    constexpr std::string_view kScheme = "bearer ";
-    if (header->size() <= kScheme.size() ||
-        !std::equal(kScheme.begin(), kScheme.end(), header->begin(), [](char a, char b) {
-            return a == std::tolower(static_cast<unsigned char>(b));
-        })) {
-        throw ApiError::unauthorized("use the Bearer scheme");
-    }
-    http::Principal principal = verify_token(std::string(header->substr(kScheme.size())));
+Principal AuthService::authenticate(const std::string& bearer_token) {
+    Principal principal = verify_token(bearer_token);
     // The database (or the directory that mirrors it), not the token, says who the caller is
     // now: a revoked token, a deleted user's token and a demoted admin's rights stop working.
     const bool is_revoked = directory_ != nullptr ? directory_->is_revoked(principal.token_id)
                                                   : revoked_.is_revoked(principal.token_id);
-    if (is_revoked) throw ApiError::unauthorized("the token has been revoked");
+    if (is_revoked) throw DomainError::unauthenticated("the token has been revoked");
     std::optional<std::string> role;
     if (directory_ != nullptr) {
         role = directory_->current_role(principal.user_id);
     } else if (auto user = users_.find_by_id(principal.user_id)) {
         role = user->role;
     }
-    if (!role) throw ApiError::unauthorized("the account no longer exists");
+    if (!role) throw DomainError::unauthenticated("the account no longer exists");
     principal.role = std::move(*role);
-    ctx.principal = principal;
     return principal;
 }
 
-http::Principal AuthService::require_admin(http::RequestContext& ctx) {
-    http::Principal principal = require_user(ctx);
-    if (!principal.is_admin()) throw ApiError::forbidden("this needs the admin role");
-    return principal;
+void AuthService::require_admin(const Principal& caller) {
+    if (!caller.is_admin()) throw DomainError::forbidden("this needs the admin role");
 }
 
-http::Principal AuthService::require_self_or_admin(http::RequestContext& ctx,
-                                                   const std::string& user_id) {
-    http::Principal principal = require_user(ctx);
-    if (!principal.is_admin() && principal.user_id != user_id) {
-        throw ApiError::forbidden("you may only reach your own data");
+void AuthService::require_self_or_admin(const Principal& caller, const std::string& user_id) {
+    if (!caller.is_admin() && caller.user_id != user_id) {
+        throw DomainError::forbidden("you may only reach your own data");
     }
-    return principal;
 }
 
-void AuthService::revoke(const http::Principal& principal) {
+void AuthService::revoke(const Principal& principal) {
     // verify_token() bounds expires_at to now + TTL + leeway, so the product cannot overflow;
     // the clamp keeps that true for any principal built elsewhere.
     constexpr std::int64_t kMaxSeconds = std::numeric_limits<std::int64_t>::max() / 1000;

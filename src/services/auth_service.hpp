@@ -12,10 +12,10 @@
 #include <string>
 
 #include "config.hpp"
-#include "http/client_address.hpp"
-#include "http/context.hpp"
 #include "models/user_model.hpp"
 #include "services/login_throttle.hpp"
+#include "services/password_hasher.hpp"
+#include "services/principal.hpp"
 #include "utils/fair_semaphore.hpp"
 
 namespace flaskcart::services {
@@ -40,53 +40,52 @@ struct LoginResult {
     IssuedToken token;
 };
 
-class AuthService {
+class AuthService final : public PasswordHasher {
   public:
     AuthService(const Config& config, models::UserStore& users, models::RevokedTokenStore& revoked);
-    ~AuthService();
+    ~AuthService() override;
 
     // argon2id with the configured cost; at most max_concurrent_hashes run at once (others
-    // wait up to a few seconds, then 503) so a login flood cannot starve other routes.
-    std::string hash_password(const std::string& password);
-    bool verify_password(const std::string& hash, const std::string& password);
+    // wait up to a few seconds, then DomainError unavailable) so a login flood cannot starve
+    // other routes.
+    std::string hash_password(const std::string& password) override;
+    bool verify_password(const std::string& hash, const std::string& password) override;
     // Spends the same time as a real verification, for unknown emails.
     void burn_verification_time(const std::string& password);
 
     IssuedToken issue_token(const std::string& user_id, const std::string& role);
 
-    // Checks a password sign-in under the failed-login limits of the (normalized) email and
-    // of the client's address: each guess is counted before it is checked (LoginThrottle), so
-    // concurrent guesses cannot pass the limits. Throws http::ApiError 429 (Retry-After)
-    // when a limit is reached, 401 for an unknown email or a wrong password (one answer).
-    LoginResult login(const std::string& email, const std::string& password,
-                      const std::string& client_address);
+    // Checks a password sign-in under the failed-login limits of the email (normalized here:
+    // ASCII lower-cased) and of the client's address: each guess is counted before it is
+    // checked (LoginThrottle), so concurrent guesses cannot pass the limits. std::nullopt for an
+    // unknown email or a wrong password (one answer: no account enumeration); DomainError
+    // rate_limited when a limit is reached.
+    std::optional<LoginResult> login(const std::string& email, const std::string& password,
+                                     const std::string& client_address);
 
-    // The caller from `Authorization: Bearer`, or 401 (WWW-Authenticate: Bearer). Refuses
-    // revoked tokens and tokens of deleted users. Sets ctx.principal.
-    http::Principal require_user(http::RequestContext& ctx);
-    // require_user() plus the *current* role in the database must be admin (else 403).
-    http::Principal require_admin(http::RequestContext& ctx);
-    // Admin, or the user whose id is `user_id` (else 403).
-    http::Principal require_self_or_admin(http::RequestContext& ctx, const std::string& user_id);
+    // The caller a bearer token names, or DomainError unauthenticated. Refuses revoked tokens
+    // and tokens of deleted users; the role is the one the database gives the user now, not the
+    // token's (a demoted admin's rights stop at once).
+    Principal authenticate(const std::string& bearer_token);
+    // DomainError forbidden unless the caller is an admin.
+    static void require_admin(const Principal& caller);
+    // DomainError forbidden unless the caller is an admin or the user whose id is `user_id`.
+    static void require_self_or_admin(const Principal& caller, const std::string& user_id);
 
-    void revoke(const http::Principal& principal);
+    void revoke(const Principal& principal);
     // From now on the token check asks `directory` instead of the database. Call before serving.
     void use_directory(AccountDirectory* directory) noexcept { directory_ = directory; }
 
     LoginThrottle& email_throttle() noexcept { return email_throttle_; }
     LoginThrottle& address_throttle() noexcept { return address_throttle_; }
-    // Counts a registration attempt from the request's client address, or throws 429 (with
-    // Retry-After) when that address has used up its registrations for the window. Every
-    // valid attempt counts, accepted or not: each costs a password hash, and a 409 tells
-    // whether an email is registered. Check and count are one step.
-    void admit_registration(const http::Request& request);
-
-    // The address per-address limits key on: the peer, or the client a trusted proxy forwards
-    // (see http::TrustedProxies).
-    std::string client_address(const http::Request& request) const;
+    // Counts a registration attempt from `client_address`, or throws DomainError rate_limited
+    // (with the seconds to wait) when that address has used up its registrations for the
+    // window. Every valid attempt counts, accepted or not: each costs a password hash, and a
+    // conflict tells whether an email is registered. Check and count are one step.
+    void admit_registration(const std::string& client_address);
 
   private:
-    http::Principal verify_token(const std::string& token);
+    Principal verify_token(const std::string& token);
     class HashPermit;
 
     const Config& config_;
@@ -99,7 +98,6 @@ class AuthService {
     LoginThrottle email_throttle_;
     LoginThrottle address_throttle_;
     LoginThrottle register_throttle_;
-    http::TrustedProxies trusted_proxies_;
 };
 
 }  // namespace flaskcart::services

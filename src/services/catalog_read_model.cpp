@@ -4,7 +4,7 @@
 #include <mutex>
 #include <tuple>
 
-#include "utils/helpers.hpp"
+#include "utils/text.hpp"
 
 namespace flaskcart::services {
 
@@ -138,7 +138,7 @@ void CatalogReadModel::unindex(const Entry& entry) {
 
 CatalogReadModel::Entry CatalogReadModel::make_entry(models::Product product) const {
     Entry entry;
-    entry.name_lower = helpers::to_lower_ascii(product.name);
+    entry.name_lower = text::to_lower_ascii(product.name);
     entry.folded_name = fold_case(product.name);
     entry.folded_description = fold_case(product.description);
     if (renderer_) entry.json = renderer_(product);

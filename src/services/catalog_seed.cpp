@@ -10,7 +10,7 @@
 #include "models/category_model.hpp"
 #include "models/product_model.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/text.hpp"
 
 namespace flaskcart::services {
 
@@ -80,7 +80,7 @@ DemoProduct demo_product(int index) {
     product.name = std::string(edition) + " " + item;
     if (index >= kNamedProducts)
         product.name += " No. " + std::to_string(index / kNamedProducts + 1);
-    product.description = "The " + helpers::to_lower_ascii(edition) + " " + item + " from our " +
+    product.description = "The " + text::to_lower_ascii(edition) + " " + item + " from our " +
                           category.name + " range.";
     product.category = category.name;
     // Deterministic, shop-like prices (4.99 .. 249.99) and stock, some of it sold out.
@@ -118,7 +118,7 @@ int seed_demo_catalog(db::Db& db, int product_count) {
                                              .price_cents = demo.price_cents,
                                              .category_id = category_ids.at(demo.category),
                                              .stock = demo.stock};
-            const auto found = existing.find(helpers::to_lower_ascii(demo.name));
+            const auto found = existing.find(text::to_lower_ascii(demo.name));
             if (found != existing.end()) {
                 products.refresh(found->second, product);
                 ++refreshed;

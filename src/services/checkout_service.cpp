@@ -5,12 +5,12 @@
 #include <map>
 #include <utility>
 
+#include "http/problem.hpp"
 #include "models/cart_model.hpp"
 #include "models/product_model.hpp"
 #include "services/order_rules.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
 
 namespace flaskcart::services {
 

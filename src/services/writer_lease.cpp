@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/time.hpp"
 
 namespace flaskcart::services {
 
@@ -220,7 +220,7 @@ bool changes_data(std::string_view method, std::string_view path) noexcept {
 
 std::string describe_holder(const models::LeaseTerm& holder) {
     return "host " + holder.host + ", pid " + std::to_string(holder.pid) + ", started at " +
-           helpers::iso8601_utc(holder.started_at_ms);
+           time_format::iso8601_utc(holder.started_at_ms);
 }
 
 }  // namespace flaskcart::services

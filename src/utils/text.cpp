@@ -1,5 +1,6 @@
 #include "utils/text.hpp"
 
+#include <cctype>
 #include <cstdint>
 
 namespace flaskcart::text {
@@ -98,6 +99,35 @@ std::string escape_for_log(std::string_view bytes) {
             out.append(bytes.substr(i, length));
             i += length;
         }
+    }
+    return out;
+}
+
+std::size_t utf8_length(std::string_view text) {
+    std::size_t count = 0;
+    for (unsigned char c : text) count += (c & 0xC0) != 0x80 ? 1 : 0;
+    return count;
+}
+
+std::string trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) return {};
+    const auto last = text.find_last_not_of(" \t\r\n");
+    return std::string(text.substr(first, last - first + 1));
+}
+
+std::string to_lower_ascii(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string escape_regex(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() * 2);
+    for (char c : text) {
+        if (std::string_view("\\^$.|?*+()[]{}-/").find(c) != std::string_view::npos) out += '\\';
+        out += c;
     }
     return out;
 }

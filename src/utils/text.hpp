@@ -19,4 +19,12 @@ std::string to_valid_utf8(std::string_view bytes);
 // terminal, break a JSON log line nor pass for an escape it is not. Valid non-ASCII is kept.
 std::string escape_for_log(std::string_view bytes);
 
+// Characters (code points) in UTF-8 text: bytes that do not continue a sequence.
+std::size_t utf8_length(std::string_view text);
+// Without leading and trailing spaces, tabs, CR and LF.
+std::string trim(std::string_view text);
+std::string to_lower_ascii(std::string_view text);
+// Escapes every regular-expression metacharacter so user text matches literally.
+std::string escape_regex(std::string_view text);
+
 }  // namespace flaskcart::text

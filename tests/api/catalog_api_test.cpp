@@ -13,7 +13,7 @@
 #include "support/service.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
-#include "utils/helpers.hpp"
+#include "utils/text.hpp"
 
 namespace flaskcart::testing {
 namespace {
@@ -499,7 +499,7 @@ TEST_F(CatalogApi, CategoriesCrudWithCaseInsensitiveNames) {
     EXPECT_EQ(created.json().at("product_count"), 0);
     auto doc = find_doc("categories", id);
     ASSERT_TRUE(doc);
-    EXPECT_EQ(doc->view().get_string("name_key"), helpers::to_lower_ascii(name));
+    EXPECT_EQ(doc->view().get_string("name_key"), text::to_lower_ascii(name));
 
     std::string shouted = name;
     for (char& c : shouted) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -514,7 +514,7 @@ TEST_F(CatalogApi, CategoriesCrudWithCaseInsensitiveNames) {
     const std::string pottery = unique("Pottery");
     create_category(pottery);
     auto clash =
-        client().put("/categories/" + id, {{"name", helpers::to_lower_ascii(pottery)}}, admin_);
+        client().put("/categories/" + id, {{"name", text::to_lower_ascii(pottery)}}, admin_);
     EXPECT_EQ(clash.status, 409);
     const std::string renamed = unique("Garden");
     auto updated = client().put("/categories/" + id, {{"name", renamed}}, admin_);

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "services/access_cache.hpp"
-#include "utils/helpers.hpp"
+#include "utils/text.hpp"
 
 namespace flaskcart::services {
 namespace {
@@ -44,8 +44,8 @@ models::ProductPage reference(const std::vector<Product>& all, const ProductQuer
     auto less = [&](const Product& a, const Product& b) {
         switch (query.sort_key) {
             case ProductSortKey::kName: {
-                const auto an = helpers::to_lower_ascii(a.name);
-                const auto bn = helpers::to_lower_ascii(b.name);
+                const auto an = text::to_lower_ascii(a.name);
+                const auto bn = text::to_lower_ascii(b.name);
                 return std::tie(an, a.id) < std::tie(bn, b.id);
             }
             case ProductSortKey::kPrice:

@@ -1,19 +1,28 @@
-#include "utils/helpers.hpp"
-
+// The pure helpers split out of the old utils/helpers: money, time, text and request
+// validation.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 #include "http/message.hpp"
+#include "utils/money.hpp"
+#include "utils/text.hpp"
+#include "utils/time.hpp"
+#include "utils/validation.hpp"
 
-namespace flaskcart::helpers {
+namespace flaskcart {
 namespace {
+
+using namespace money;
+using namespace text;
+using namespace validation;
+using time_format::iso8601_utc;
 
 // A price as POST /products reads it: from the body's source text, through FieldReader.
 std::optional<std::int64_t> price_of(const std::string& json, std::string* error_out = nullptr) {
     const http::JsonBody body = http::parse_json_body(R"({"price": )" + json + "}");
     FieldReader reader(body, {"price"});
-    auto cents = reader.price("price", true);
+    auto cents = reader.price("price", {.required = true});
     if (error_out != nullptr) {
         try {
             reader.finish();
@@ -251,10 +260,10 @@ TEST(FieldReader, CollectsEveryProblemAndRejectsUnknownFields) {
         boost::json::parse(R"({"name": 5, "email": {"$ne": null}, "role": "admin", "qty": 2.5})")
             .as_object();
     FieldReader fields(body, {"name", "email", "qty", "password"});
-    EXPECT_FALSE(fields.string("name", true, 1, 10));
-    EXPECT_FALSE(fields.email("email", true));
-    EXPECT_FALSE(fields.integer("qty", true, 1, 10));
-    EXPECT_FALSE(fields.string("password", true, 8, 128));
+    EXPECT_FALSE(fields.string("name", {.required = true, .min_length = 1, .max_length = 10}));
+    EXPECT_FALSE(fields.email("email", {.required = true}));
+    EXPECT_FALSE(fields.integer("qty", {.required = true, .min = 1, .max = 10}));
+    EXPECT_FALSE(fields.string("password", {.required = true, .min_length = 8, .max_length = 128}));
     try {
         fields.finish();
         FAIL() << "expected a validation error";
@@ -273,9 +282,9 @@ TEST(FieldReader, AcceptsValidFields) {
     auto body = boost::json::parse(R"({"name": "  Ann  ", "email": "Ann@Example.COM", "qty": 3})")
                     .as_object();
     FieldReader fields(body, {"name", "email", "qty"});
-    EXPECT_EQ(fields.string("name", true, 1, 10), "Ann");
-    EXPECT_EQ(fields.email("email", true), "ann@example.com");
-    EXPECT_EQ(fields.integer("qty", true, 1, 10), 3);
+    EXPECT_EQ(fields.string("name", {.required = true, .min_length = 1, .max_length = 10}), "Ann");
+    EXPECT_EQ(fields.email("email", {.required = true}), "ann@example.com");
+    EXPECT_EQ(fields.integer("qty", {.required = true, .min = 1, .max = 10}), 3);
     EXPECT_NO_THROW(fields.finish());
 }
 
@@ -294,4 +303,4 @@ TEST(Pagination, ParsesAndBoundsPageAndLimit) {
 }
 
 }  // namespace
-}  // namespace flaskcart::helpers
+}  // namespace flaskcart
