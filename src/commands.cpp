@@ -6,7 +6,7 @@
 #include "app.hpp"
 #include "models/user_model.hpp"
 #include "services/auth_service.hpp"
-#include "utils/db.hpp"
+#include "utils/db_error.hpp"
 #include "utils/helpers.hpp"
 
 namespace flaskcart {

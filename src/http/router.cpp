@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "http/context.hpp"
-#include "utils/db.hpp"
+#include "utils/db_error.hpp"
 #include "utils/metrics.hpp"
 
 namespace flaskcart::http {
@@ -60,8 +60,11 @@ void Router::add(std::string method, std::string path_template, Handler handler,
 }
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
+    return match(method, split_path(path));
+}
+
+RouteMatch Router::match(std::string_view method, const std::vector<std::string>& actual) const {
     RouteMatch result;
-    const auto actual = split_path(path);
     // The most specific templates that match win, whatever the method: a literal segment beats
     // a parameter, so `/cart/add` is POST /cart/add (GET → 405), never GET /cart/{user_id}.
     std::vector<const Route*> candidates;
@@ -109,7 +112,7 @@ void mark_private(Response& response) {
 }  // namespace
 
 Response Router::dispatch(Request& request) const {
-    RouteMatch found = match(request.method, request.path);
+    RouteMatch found = match(request.method, request.path_segments);
     request.route = found.path_template != nullptr ? request.method + " " + *found.path_template
                                                    : std::string("unmatched");
     metrics::RequestScope scope(request.route);
@@ -120,7 +123,7 @@ Response Router::dispatch(Request& request) const {
 }
 
 bool Router::runs_on_network_thread(const Request& request) const {
-    const RouteMatch found = match(request.method, request.path);
+    const RouteMatch found = match(request.method, request.path_segments);
     return found.handler == nullptr || found.options.runs_on_network_thread;
 }
 

@@ -8,8 +8,8 @@
 #include "services/checkout_service.hpp"
 #include "services/order_rules.hpp"
 #include "utils/crypto.hpp"
-#include "utils/db.hpp"
 #include "utils/helpers.hpp"
+#include "utils/object_id.hpp"
 
 namespace flaskcart::routes {
 
@@ -91,7 +91,7 @@ class OrderHandlers {
     Response list_for_user(RequestContext& ctx) {
         const std::string& user_id = ctx.path_param("user_id");
         auth_.require_self_or_admin(ctx, user_id);
-        if (!db::parse_oid(user_id)) throw ApiError::not_found("user");
+        if (!db::ObjectId::parse(user_id)) throw ApiError::not_found("user");
         return list(ctx, user_id);
     }
 

@@ -9,8 +9,8 @@
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
 #include "services/catalog_read_model.hpp"
-#include "utils/db.hpp"
 #include "utils/helpers.hpp"
+#include "utils/object_id.hpp"
 
 namespace flaskcart::routes {
 
@@ -65,7 +65,7 @@ models::ProductChanges read_product(const http::JsonBody& document, bool is_crea
     if (const auto* category = body.if_contains("category")) {
         if (category->is_null()) {
             changes.category_id = "";
-        } else if (category->is_string() && db::parse_oid(category->as_string())) {
+        } else if (category->is_string() && db::ObjectId::parse(category->as_string())) {
             changes.category_id = std::string(category->as_string());
         } else {
             reader.add_error("category", "must be a category id (24 hexadecimal digits)");
