@@ -161,7 +161,7 @@ std::string iso8601_utc(std::int64_t epoch_ms) {
     // milliseconds) keep a millisecond field in 000..999 and land on the right day.
     using namespace std::chrono;
     const sys_time<milliseconds> instant{milliseconds(epoch_ms)};
-    const auto day = floor<days>(instant);
+    const auto day = std::chrono::floor<days>(instant);
     const year_month_day date{day};
     const hh_mm_ss time{instant - day};
     char buffer[96];
