@@ -63,14 +63,14 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     return match(method, split_path(path));
 }
 
-RouteMatch Router::match(std::string_view method, const std::vector<std::string>& actual) const {
+RouteMatch Router::match(std::string_view method, const std::vector<std::string>& segments) const {
     RouteMatch result;
     // The most specific templates that match win, whatever the method: a literal segment beats
     // a parameter, so `/cart/add` is POST /cart/add (GET → 405), never GET /cart/{user_id}.
     std::vector<const Route*> candidates;
     int fewest_params = 1 << 30;
     for (const Route& route : routes_) {
-        if (!matches(route.segments, actual, nullptr)) continue;
+        if (!matches(route.segments, segments, nullptr)) continue;
         const int params =
             static_cast<int>(std::count_if(route.segments.begin(), route.segments.end(), is_param));
         if (params < fewest_params) {
@@ -82,7 +82,7 @@ RouteMatch Router::match(std::string_view method, const std::vector<std::string>
     std::set<std::string> allowed;
     for (const Route* route : candidates) {
         if (route->method == method) {
-            matches(route->segments, actual, &result.params);
+            matches(route->segments, segments, &result.params);
             result.handler = &route->handler;
             result.options = route->options;
             result.path_template = &route->path_template;

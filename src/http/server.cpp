@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
 
 #include "http/log_throttle.hpp"
 #include "utils/crypto.hpp"
@@ -533,7 +534,7 @@ asio::awaitable<Response> Server::run_request(Request& request) {
 
 asio::awaitable<bool> Server::write_response(Session& session, Response response,
                                              const Request& request, unsigned version,
-                                             bool keep_alive, bool is_head) {
+                                             bool keep_alive, bool is_head) const {
     auto out = to_beast(std::move(response), version, request.request_id, keep_alive);
     session.stream.expires_after(options_.body_timeout);
     boost::system::error_code ec;
@@ -549,7 +550,7 @@ asio::awaitable<bool> Server::write_response(Session& session, Response response
 }
 
 asio::awaitable<void> Server::reject_and_close(Session& session, const ApiError& error,
-                                               const std::string& request_id) {
+                                               const std::string& request_id) const {
     auto out = to_beast(Response::problem(error, ""), 11, request_id, false);
     session.stream.expires_after(options_.header_timeout);
     boost::system::error_code ec;
