@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 #include <iostream>
 
+#include "app_routes.hpp"
 #include "commands.hpp"
 #include "http/server.hpp"
 #include "models/cart_model.hpp"
@@ -22,7 +23,6 @@
 #include "models/order_model.hpp"
 #include "models/product_model.hpp"
 #include "models/user_model.hpp"
-#include "openapi_document.hpp"
 #include "routes/routes.hpp"
 #include "services/access_cache.hpp"
 #include "services/auth_service.hpp"
@@ -32,6 +32,7 @@
 #include "services/change_feed.hpp"
 #include "services/checkout_service.hpp"
 #include "services/writer_lease.hpp"
+#include "utils/db.hpp"
 #include "utils/metrics.hpp"
 #include "utils/text.hpp"
 #include "web/static_site.hpp"
@@ -54,6 +55,12 @@ models::LeaseTerm this_process() {
 }
 
 }  // namespace
+
+struct App::Database {
+    explicit Database(const db::DbOptions& options) : db(options) {}
+    db::DriverLifetime driver;  // first in, last out
+    db::Db db;
+};
 
 // Everything built on the database handle, in dependency order.
 struct App::Components {
@@ -185,8 +192,8 @@ void configure_logging(const Config& config) {
 
 App::App(Config config)
     : config_(std::move(config)),
-      db_(db_options(config_)),
-      components_(std::make_unique<Components>(db_, config_)),
+      database_(std::make_unique<Database>(db_options(config_))),
+      components_(std::make_unique<Components>(database_->db, config_)),
       io_(network_thread_count(config_)),
       workers_(static_cast<std::size_t>(config_.worker_threads)) {
     register_routes();
@@ -196,6 +203,9 @@ App::~App() {
     workers_.join();
 }
 
+db::Db& App::db() noexcept {
+    return database_->db;
+}
 models::UserStore& App::users() noexcept {
     return components_->users;
 }
@@ -217,47 +227,53 @@ void App::announce_catalog_replaced() {
     publish_changes();
 }
 
+void App::guard_writes(const http::Request& request) const {
+    if (!services::changes_data(request.method, request.path)) return;
+    switch (components_->writer_role.refusal(services::LeaseClock::now())) {
+        case services::WriteRefusal::kNone:
+            return;
+        case services::WriteRefusal::kReadOnly:
+            throw http::ApiError(503, "read-only", "Read-Only Instance",
+                                 "this instance serves reads only (--read-only); send changes "
+                                 "to the writer instance");
+        case services::WriteRefusal::kNotYetWriter:
+            throw http::ApiError::unavailable(
+                "this instance has not yet confirmed it is the only writer (FerretDB allows "
+                "one writer per database); retry shortly",
+                2);
+        case services::WriteRefusal::kLeaseNotHeld:
+            throw http::ApiError::unavailable(
+                "this instance does not hold the writer lease right now (FerretDB allows one "
+                "writer per database); retry shortly",
+                2);
+    }
+}
+
 void App::register_routes() {
-    router_.set_guard([this](const http::Request& request) {
-        if (!services::changes_data(request.method, request.path)) return;
-        switch (components_->writer_role.refusal(services::LeaseClock::now())) {
-            case services::WriteRefusal::kNone:
-                return;
-            case services::WriteRefusal::kReadOnly:
-                throw http::ApiError(503, "read-only", "Read-Only Instance",
-                                     "this instance serves reads only (--read-only); send changes "
-                                     "to the writer instance");
-            case services::WriteRefusal::kNotYetWriter:
-                throw http::ApiError::unavailable(
-                    "this instance has not yet confirmed it is the only writer (FerretDB allows "
-                    "one writer per database); retry shortly",
-                    2);
-            case services::WriteRefusal::kLeaseNotHeld:
-                throw http::ApiError::unavailable(
-                    "this instance does not hold the writer lease right now (FerretDB allows one "
-                    "writer per database); retry shortly",
-                    2);
-        }
-    });
-    routes::register_system_routes(router_, db_, indexes_ready_, kOpenApiDocument);
-    routes::register_metrics_route(router_, metrics::process_registry());
-    routes::register_user_routes(router_, components_->users, components_->auth, config_);
-    routes::register_category_routes(router_, components_->categories, components_->products,
-                                     components_->catalog, components_->auth);
-    routes::register_product_routes(router_, components_->products, components_->images,
-                                    components_->catalog, components_->auth, config_);
-    routes::register_cart_routes(router_, components_->cart_service, components_->auth);
-    routes::register_order_routes(router_, components_->checkout, components_->orders,
-                                  components_->auth);
+    router_.set_guard([this](const http::Request& request) { guard_writes(request); });
+    auto& parts = *components_;
+    register_api_routes(router_, {.config = config_,
+                                  .ping_database = [this] { return db().ping(); },
+                                  .indexes_ready = indexes_ready_,
+                                  .metrics = metrics::process_registry(),
+                                  .users = parts.users,
+                                  .categories = parts.categories,
+                                  .products = parts.products,
+                                  .images = parts.images,
+                                  .orders = parts.orders,
+                                  .catalog = parts.catalog,
+                                  .auth = parts.auth,
+                                  .cart = parts.cart_service,
+                                  .checkout = parts.checkout});
 }
 
 void App::ensure_indexes() {
-    models::UserStore::ensure_indexes(db_);
-    models::CategoryStore::ensure_indexes(db_);
-    models::ProductStore::ensure_indexes(db_);
-    models::CartStore::ensure_indexes(db_);
-    models::OrderStore::ensure_indexes(db_);
-    models::CheckoutClaimStore::ensure_indexes(db_);
+    models::UserStore::ensure_indexes(db());
+    models::CategoryStore::ensure_indexes(db());
+    models::ProductStore::ensure_indexes(db());
+    models::CartStore::ensure_indexes(db());
+    models::OrderStore::ensure_indexes(db());
+    models::CheckoutClaimStore::ensure_indexes(db());
 }
 
 void App::run_maintenance_once() {
@@ -294,13 +310,13 @@ void App::run_maintenance_once() {
 }
 
 void App::load_demo_catalog_if_empty() {
-    const bool is_empty = db_.collection("products").count(db::Bson()) == 0 &&
-                          db_.collection("categories").count(db::Bson()) == 0;
+    const bool is_empty = db().collection("products").count(db::Bson()) == 0 &&
+                          db().collection("categories").count(db::Bson()) == 0;
     if (!is_empty) return;
     spdlog::info(
         "dev mode and an empty catalog: loading the demo catalog "
         "(--demo-catalog-on-empty=false turns this off)");
-    services::seed_demo_catalog(db_, Config{}.seed_products);
+    services::seed_demo_catalog(db(), Config{}.seed_products);
 }
 
 void App::run_maintenance_loop() {
@@ -349,7 +365,7 @@ bool App::start_writer_role() {
             break;
     }
     // A write that slipped past the route guard is stopped right before it reaches the database.
-    db_.set_write_fence([this] {
+    db().set_write_fence([this] {
         if (components_->writer_role.refusal(services::LeaseClock::now()) !=
             services::WriteRefusal::kNone) {
             throw db::DbError(db::DbErrorKind::kUnavailable, 0, 0,
@@ -397,38 +413,47 @@ void App::run_writer_role_loop(std::chrono::milliseconds first_wait,
     }
 }
 
-int App::run() {
+namespace {
+
+http::ServerOptions server_options(const Config& config, const http::Router& router) {
     http::ServerOptions options;
-    options.max_body_bytes = std::max(config_.max_body_bytes, config_.max_image_bytes);
+    options.max_body_bytes = std::max(config.max_body_bytes, config.max_image_bytes);
     // Only image uploads may send more than a JSON body.
-    options.body_limit_for = [this](std::string_view target) {
+    options.body_limit_for = [&config](std::string_view target) {
         const std::string_view path = target.substr(0, target.find('?'));
         constexpr std::string_view kImageSuffix = "/image";
         const bool is_image = path.size() > kImageSuffix.size() &&
                               path.substr(path.size() - kImageSuffix.size()) == kImageSuffix;
-        return is_image ? config_.max_image_bytes : config_.max_body_bytes;
+        return is_image ? config.max_image_bytes : config.max_body_bytes;
     };
-    options.header_timeout = std::chrono::milliseconds(config_.header_timeout_ms);
-    options.body_timeout = std::chrono::milliseconds(config_.body_timeout_ms);
-    options.idle_timeout = std::chrono::milliseconds(config_.idle_timeout_ms);
-    options.max_in_flight = static_cast<std::size_t>(config_.max_in_flight);
-    options.max_connections = static_cast<std::size_t>(config_.max_connections);
+    options.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
+    options.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);
+    options.idle_timeout = std::chrono::milliseconds(config.idle_timeout_ms);
+    options.max_in_flight = static_cast<std::size_t>(config.max_in_flight);
+    options.max_connections = static_cast<std::size_t>(config.max_connections);
     // The database pool's sockets, the log, the listener, the event loop and some slack.
     options.reserved_file_descriptors =
-        static_cast<std::size_t>(db_options(config_).max_pool_size) + 64;
-    options.cors_allowed_origins = config_.cors_allowed_origins;
+        static_cast<std::size_t>(db_options(config).max_pool_size) + 64;
+    options.cors_allowed_origins = config.cors_allowed_origins;
     options.metrics = &metrics::process_registry();
     // The browser pages and assets first: their paths are disjoint from the API's (a unit test
     // checks), and they are not API operations, so they stay out of the router and openapi.json.
     // They never touch the database, so they are answered on the network thread.
-    const web::StaticSite site;
-    options.runs_on_network_thread = [this](const http::Request& request) {
-        return web::StaticSite::owns_path(request.path) || router_.runs_on_network_thread(request);
+    options.runs_on_network_thread = [&router](const http::Request& request) {
+        return web::StaticSite::owns_path(request.path) || router.runs_on_network_thread(request);
     };
-    http::Server server(io_, workers_, options, [this, &site](http::Request& request) {
-        if (auto page = site.serve(request)) return std::move(*page);
-        return router_.dispatch(request);
-    });
+    return options;
+}
+
+}  // namespace
+
+int App::run() {
+    const web::StaticSite site;
+    http::Server server(io_, workers_, server_options(config_, router_),
+                        [this, &site](http::Request& request) {
+                            if (auto page = site.serve(request)) return std::move(*page);
+                            return router_.dispatch(request);
+                        });
     // Signals are caught before the port opens, so none is lost between the two.
     asio::signal_set signals(io_, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
@@ -439,39 +464,47 @@ int App::run() {
     if (!start_writer_role()) return 2;
     const auto address = asio::ip::make_address(config_.bind_address);
     server.start({address, static_cast<unsigned short>(config_.port)});
-    const int network_threads = network_thread_count(config_);
     spdlog::info(
         "flaskcart listening on http://{}:{} (database {} at {}, {} network threads, {} workers, "
         "at most {} connections)",
         config_.bind_address, server.port(), config_.database,
-        redact_credentials(config_.mongodb_uri), network_threads, config_.worker_threads,
-        server.max_connections());
+        redact_credentials(config_.mongodb_uri), network_thread_count(config_),
+        config_.worker_threads, server.max_connections());
     // Tests and scripts wait for this line on stdout to learn the port.
     std::cout << "LISTENING " << server.port() << std::endl;
+    // When this instance turns out not to be the writer, it stops serving (exit code 2) rather
+    // than risk two writers.
+    serve_until_stopped([this, &server, &signals] {
+        asio::post(io_, [this, &server, &signals] {
+            exit_code_ = 2;
+            signals.cancel();  // its pending wait would keep io_.run() going
+            server.shutdown();
+        });
+    });
+    return exit_code_;
+}
 
+void App::serve_until_stopped(const std::function<void()>& stop_serving) {
     // Its first pass — indexes, the read models, then start-up recovery — begins at once;
     // /ready answers 503 until the indexes exist and the read models are loaded.
     std::thread maintenance([this] { run_maintenance_loop(); });
-    // Renews the writer lease; when this instance turns out not to be the writer, it stops
-    // serving (exit code 2) rather than risk two writers.
-    std::thread writer_role([this, &server, &signals] {
-        run_writer_role_loop(first_role_wait_, [this, &server, &signals] {
-            asio::post(io_, [this, &server, &signals] {
-                exit_code_ = 2;
-                signals.cancel();  // its pending wait would keep io_.run() going
-                server.shutdown();
-            });
-        });
-    });
+    // Renews the writer lease.
+    std::thread writer_role(
+        [this, &stop_serving] { run_writer_role_loop(first_role_wait_, stop_serving); });
     components_->feed.start();
     metrics::process_registry().add_collector(
         [this](std::string& out) { components_->feed.render_metrics(out); });
 
     std::vector<std::thread> network;
-    for (int i = 1; i < network_threads; ++i) network.emplace_back([this] { io_.run(); });
+    for (int i = 1; i < network_thread_count(config_); ++i) {
+        network.emplace_back([this] { io_.run(); });
+    }
     io_.run();
     for (auto& thread : network) thread.join();
+    stop_background_work(maintenance, writer_role);
+}
 
+void App::stop_background_work(std::thread& maintenance, std::thread& writer_role) {
     {
         std::lock_guard lock(role_mutex_);
         role_stopping_ = true;
@@ -494,7 +527,6 @@ int App::run() {
     // Every request, sweep and change notice has finished: hand the lease to a successor at once.
     components_->writer_role.release();
     spdlog::info("flaskcart stopped");
-    return exit_code_;
 }
 
 int run_command(const Config& config) {

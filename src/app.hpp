@@ -14,10 +14,12 @@
 
 #include "config.hpp"
 #include "http/router.hpp"
-#include "utils/db.hpp"
 
 namespace flaskcart {
 
+namespace db {
+class Db;
+}
 namespace models {
 class UserStore;
 }
@@ -35,7 +37,7 @@ class App {
     // Serves until SIGINT/SIGTERM, then drains in-flight requests. Returns the exit code.
     int run();
 
-    db::Db& db() noexcept { return db_; }
+    db::Db& db() noexcept;
     models::UserStore& users() noexcept;
     services::AuthService& auth() noexcept;
     const http::Router& router() const noexcept { return router_; }
@@ -46,8 +48,17 @@ class App {
     void announce_catalog_replaced();
 
   private:
+    // The driver's lifetime and the database pool, kept out of this header (no libmongoc here).
+    struct Database;
     struct Components;
     void register_routes();
+    // Refuses a change (503) while this instance may not write; the router's guard.
+    void guard_writes(const http::Request& request) const;
+    // Once the port is open: starts the maintenance and writer-role threads and the change
+    // feed, runs the network threads until the server stops, then stops the rest in order.
+    // `stop_serving` is what the writer role calls when this instance must stop (exit code 2).
+    void serve_until_stopped(const std::function<void()>& stop_serving);
+    void stop_background_work(std::thread& maintenance, std::thread& writer_role);
     void run_maintenance_loop();
     void run_maintenance_once();
     // Before the port opens: what may this instance write (FerretDB: take the writer lease)?
@@ -61,8 +72,7 @@ class App {
     void load_demo_catalog_if_empty();
 
     Config config_;
-    db::DriverLifetime driver_;
-    db::Db db_;
+    std::unique_ptr<Database> database_;
     std::unique_ptr<Components> components_;
     http::Router router_;
     // Run by config_.network_threads threads (one per core by default); see http::Server.

@@ -6,7 +6,7 @@
 #include "app.hpp"
 #include "models/user_model.hpp"
 #include "services/auth_service.hpp"
-#include "utils/db.hpp"
+#include "utils/db_error.hpp"
 #include "utils/text.hpp"
 #include "utils/validation.hpp"
 
@@ -15,6 +15,8 @@ namespace flaskcart {
 namespace {
 
 std::string read_admin_password() {
+    // getenv races only with setenv/putenv, which nothing in this process calls.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
     if (const char* from_env = std::getenv("FLASKCART_ADMIN_PASSWORD"); from_env != nullptr) {
         return from_env;
     }

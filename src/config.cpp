@@ -9,13 +9,9 @@
 
 namespace flaskcart {
 
-std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
-    Config config;
-    CLI::App cli{"FlaskCart: a small e-commerce REST API on MongoDB"};
-    cli.option_defaults()->always_capture_default();
-    cli.set_help_all_flag("--help-all", "Show help for every subcommand");
+namespace {
 
-    std::string mode = "dev";
+void add_server_options(CLI::App& cli, Config& config) {
     cli.add_option("--bind", config.bind_address, "Address to listen on (an IPv4 or IPv6 address)")
         ->envname("FLASKCART_BIND")
         ->check([](const std::string& address) -> std::string {
@@ -68,6 +64,9 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
             }
             return {};
         });
+}
+
+void add_request_and_log_options(CLI::App& cli, Config& config) {
     cli.add_option("--max-body-bytes", config.max_body_bytes, "Largest JSON request body")
         ->envname("FLASKCART_MAX_BODY_BYTES")
         ->check(CLI::Range(std::size_t{1024}, std::size_t{64} * 1024 * 1024));
@@ -89,6 +88,9 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
     cli.add_option("--log-format", config.log_format, "text or json")
         ->envname("FLASKCART_LOG_FORMAT")
         ->check(CLI::IsMember({"text", "json"}));
+}
+
+void add_auth_options(CLI::App& cli, Config& config, std::string& mode) {
     cli.add_option("--mode", mode, "dev or production (production requires --jwt-secret)")
         ->envname("FLASKCART_MODE")
         ->check(CLI::IsMember({"dev", "production"}));
@@ -111,6 +113,10 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
                    "Password hashes computed at once; more wait or get 503")
         ->envname("FLASKCART_MAX_CONCURRENT_HASHES")
         ->check(CLI::Range(1, 256));
+}
+
+// What this instance admits: login and registration limits, --read-only, trusted proxies.
+void add_admission_options(CLI::App& cli, Config& config) {
     cli.add_option("--login-max-failures-per-email", config.login_max_failures_per_email,
                    "Failed logins for one email before 429 (per instance)")
         ->envname("FLASKCART_LOGIN_MAX_FAILURES_PER_EMAIL")
@@ -147,6 +153,9 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
                 return error.what();
             }
         });
+}
+
+void add_instance_options(CLI::App& cli, Config& config) {
     cli.add_option("--maintenance-interval", config.maintenance_interval_seconds,
                    "Seconds between maintenance sweeps (indexes, expired data, checkout recovery)")
         ->envname("FLASKCART_MAINTENANCE_INTERVAL")
@@ -163,6 +172,35 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
                    "Dev mode: load the demo catalog at start-up when there are no products and "
                    "no categories (ignored in production)")
         ->envname("FLASKCART_DEMO_CATALOG_ON_EMPTY");
+}
+
+// Checks across options that CLI11 cannot express; false (with a message) to refuse.
+bool is_consistent(const Config& config) {
+    if (!config.jwt_secret.empty() && config.jwt_secret.size() < 32) {
+        std::cerr << "flaskcart: --jwt-secret must be at least 32 bytes\n";
+        return false;
+    }
+    if (config.is_production && config.jwt_secret.empty()) {
+        std::cerr << "flaskcart: production mode needs FLASKCART_JWT_SECRET (at least 32 bytes)\n";
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
+    Config config;
+    CLI::App cli{"FlaskCart: a small e-commerce REST API on MongoDB"};
+    cli.option_defaults()->always_capture_default();
+    cli.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+    std::string mode = "dev";
+    add_server_options(cli, config);
+    add_request_and_log_options(cli, config);
+    add_auth_options(cli, config, mode);
+    add_admission_options(cli, config);
+    add_instance_options(cli, config);
 
     CLI::App* create_admin =
         cli.add_subcommand("create-admin",
@@ -192,13 +230,7 @@ std::optional<Config> load_config(int argc, char** argv, int& exit_code) {
     config.is_production = mode == "production";
     if (create_admin->parsed()) config.command = Command::kCreateAdmin;
     if (seed_demo->parsed()) config.command = Command::kSeedDemo;
-    if (!config.jwt_secret.empty() && config.jwt_secret.size() < 32) {
-        std::cerr << "flaskcart: --jwt-secret must be at least 32 bytes\n";
-        exit_code = 2;
-        return std::nullopt;
-    }
-    if (config.is_production && config.jwt_secret.empty()) {
-        std::cerr << "flaskcart: production mode needs FLASKCART_JWT_SECRET (at least 32 bytes)\n";
+    if (!is_consistent(config)) {
         exit_code = 2;
         return std::nullopt;
     }

@@ -28,8 +28,8 @@ struct Config {
     int network_threads = 0;
     // Origins (scheme://host[:port]) allowed to call the API from a browser; empty: CORS off.
     std::vector<std::string> cors_allowed_origins;
-    std::size_t max_body_bytes = 1024 * 1024;
-    std::size_t max_image_bytes = 5 * 1024 * 1024;
+    std::size_t max_body_bytes = std::size_t{1024} * 1024;
+    std::size_t max_image_bytes = std::size_t{5} * 1024 * 1024;
     int header_timeout_ms = 10'000;
     int body_timeout_ms = 30'000;
     int idle_timeout_ms = 60'000;
@@ -40,7 +40,7 @@ struct Config {
     std::string jwt_secret;  // generated in dev mode when empty
     std::string jwt_issuer = "flaskcart";
     int token_ttl_seconds = 3600;
-    std::uint64_t argon2_memlimit_kib = 19 * 1024;
+    std::uint64_t argon2_memlimit_kib = std::uint64_t{19} * 1024;
     std::uint64_t argon2_opslimit = 2;
     int max_concurrent_hashes = 2;
     int login_max_failures_per_email = 5;

@@ -100,6 +100,10 @@ void parse_target(std::string_view target, Request& out) {
         // The raw path is not echoed: the problem's `instance` is the decoded path, made valid.
         throw ApiError::bad_request("the decoded path is not valid UTF-8 text");
     }
+    out.path_segments.clear();
+    for (std::string segment : url.segments()) {
+        if (!segment.empty()) out.path_segments.push_back(std::move(segment));
+    }
     FieldErrors errors;
     for (const auto& param : url.params()) {
         const std::string value = param.has_value ? param.value : std::string();

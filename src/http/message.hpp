@@ -18,6 +18,9 @@ struct Request {
     std::string path;                               // percent-decoded path
     std::multimap<std::string, std::string> query;  // decoded parameters
     std::map<std::string, std::string> headers;     // names lower-cased
+    // The path's non-empty segments, each decoded on its own: split before decoding, so a %2F
+    // inside an id stays inside its segment. What the router matches.
+    std::vector<std::string> path_segments;
     std::string body;
     std::string remote_address;
     std::string request_id;
@@ -43,10 +46,10 @@ struct Response {
 // JSON text with doubles in plain decimal form (19.99, not 1.999E1).
 std::string to_json_text(const boost::json::value& value);
 
-// Splits a request target into path and decoded query parameters. Throws ApiError: 400 when
-// the target is malformed or its decoded path is not valid UTF-8 (or holds NUL); 422 naming each
-// query parameter whose decoded name or value is not. So no handler, log or database ever sees
-// such bytes from a URL.
+// Splits a request target into path, path segments and decoded query parameters. Throws ApiError:
+// 400 when the target is malformed or its decoded path is not valid UTF-8 (or holds NUL); 422
+// naming each query parameter whose decoded name or value is not. So no handler, log or database
+// ever sees such bytes from a URL.
 void parse_target(std::string_view target, Request& out);
 
 }  // namespace flaskcart::http

@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "http/context.hpp"
-#include "utils/db.hpp"
+#include "utils/db_error.hpp"
 #include "utils/metrics.hpp"
 
 namespace flaskcart::http {
@@ -60,14 +60,17 @@ void Router::add(std::string method, std::string path_template, Handler handler,
 }
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
+    return match(method, split_path(path));
+}
+
+RouteMatch Router::match(std::string_view method, const std::vector<std::string>& segments) const {
     RouteMatch result;
-    const auto actual = split_path(path);
     // The most specific templates that match win, whatever the method: a literal segment beats
     // a parameter, so `/cart/add` is POST /cart/add (GET → 405), never GET /cart/{user_id}.
     std::vector<const Route*> candidates;
     int fewest_params = 1 << 30;
     for (const Route& route : routes_) {
-        if (!matches(route.segments, actual, nullptr)) continue;
+        if (!matches(route.segments, segments, nullptr)) continue;
         const int params =
             static_cast<int>(std::count_if(route.segments.begin(), route.segments.end(), is_param));
         if (params < fewest_params) {
@@ -79,7 +82,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
     std::set<std::string> allowed;
     for (const Route* route : candidates) {
         if (route->method == method) {
-            matches(route->segments, actual, &result.params);
+            matches(route->segments, segments, &result.params);
             result.handler = &route->handler;
             result.options = route->options;
             result.path_template = &route->path_template;
@@ -109,7 +112,7 @@ void mark_private(Response& response) {
 }  // namespace
 
 Response Router::dispatch(Request& request) const {
-    RouteMatch found = match(request.method, request.path);
+    RouteMatch found = match(request.method, request.path_segments);
     request.route = found.path_template != nullptr ? request.method + " " + *found.path_template
                                                    : std::string("unmatched");
     metrics::RequestScope scope(request.route);
@@ -120,7 +123,7 @@ Response Router::dispatch(Request& request) const {
 }
 
 bool Router::runs_on_network_thread(const Request& request) const {
-    const RouteMatch found = match(request.method, request.path);
+    const RouteMatch found = match(request.method, request.path_segments);
     return found.handler == nullptr || found.options.runs_on_network_thread;
 }
 

@@ -42,6 +42,9 @@ class Router {
     // Throws std::logic_error on a duplicate (method, template).
     void add(std::string method, std::string path_template, Handler handler,
              RouteOptions options = {});
+    // `segments` as Request::path_segments holds them (decoded one by one).
+    RouteMatch match(std::string_view method, const std::vector<std::string>& segments) const;
+    // A path whose segments hold no '/': split_path(path), then as above.
     RouteMatch match(std::string_view method, std::string_view path) const;
     // Runs the matching handler and renders every failure; never throws. Adds
     // `Cache-Control: no-store` to private responses (RouteOptions::is_private, or the request
@@ -50,7 +53,8 @@ class Router {
     // True when the request's route is marked runs_on_network_thread. Unknown paths and wrong
     // methods are too: their 404/405 needs no database either.
     bool runs_on_network_thread(const Request& request) const;
-    // (method, template) pairs, for the OpenAPI completeness test and --list-routes.
+    // (method, template) pairs, in registration order: what the OpenAPI test compares with
+    // openapi.json.
     std::vector<std::pair<std::string, std::string>> routes() const;
     // Set once, before the first request.
     void set_guard(Guard guard) { guard_ = std::move(guard); }
@@ -68,6 +72,7 @@ class Router {
     Guard guard_;
 };
 
+// The non-empty '/'-separated segments of a path template (or of a path with no encoded '/').
 std::vector<std::string> split_path(std::string_view path);
 
 }  // namespace flaskcart::http

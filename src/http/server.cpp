@@ -12,9 +12,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <random>
+#include <cctype>
 
 #include "http/log_throttle.hpp"
+#include "utils/crypto.hpp"
 
 namespace flaskcart::http {
 
@@ -69,16 +70,9 @@ class CountedScope {
     std::atomic<std::size_t>& counter_;
 };
 
+// 16 hex digits from libsodium's CSPRNG (thread-safe once sodium_ready() has run).
 std::string generate_request_id() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id(16, '0');
-    std::uint64_t bits = rng();
-    for (char& c : id) {
-        c = kHex[bits & 0xF];
-        bits >>= 4;
-    }
-    return id;
+    return crypto::random_hex(8);
 }
 
 bool is_safe_request_id(std::string_view id) {
@@ -170,6 +164,62 @@ Request to_request(bhttp::request<bhttp::string_body>& raw, const std::string& r
     return request;
 }
 
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+ApiError body_too_large(std::size_t limit) {
+    return ApiError::payload_too_large("the request body exceeds " + std::to_string(limit) +
+                                       " bytes");
+}
+
+// The refusal a request earns once its header is read (`ec` from reading it), if any.
+std::optional<ApiError> check_header(const boost::system::error_code& ec,
+                                     const RequestParser& parser, std::size_t max_body_bytes) {
+    if (ec == bhttp::error::header_limit) {
+        return ApiError(431, "headers-too-large", "Request Header Fields Too Large",
+                        "the request headers are too large");
+    }
+    // Beast checks a declared Content-Length against the body limit while parsing the header,
+    // so an oversized body is refused here without reading any of it.
+    if (ec == bhttp::error::body_limit) return body_too_large(max_body_bytes);
+    if (ec) return ApiError::bad_request("malformed HTTP request");
+    return check_message_framing(parser.get());
+}
+
+// Reading a body: complete, or refused (rejection set), or the client went away (neither).
+struct BodyRead {
+    bool is_complete = false;
+    std::optional<ApiError> rejection;
+};
+
+// Reads the body the parser still expects, within its body limit, answering 100-continue
+// first when the client asks for it.
+asio::awaitable<BodyRead> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                    RequestParser& parser, std::size_t body_limit,
+                                    const ServerOptions& options) {
+    if (parser.is_done()) co_return BodyRead{.is_complete = true};
+    boost::system::error_code ec;
+    // Clients that ask (curl does for bodies over 1 KiB) wait for this before sending the body;
+    // the limits have already been checked against the declared length.
+    if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
+        stream.expires_after(options.header_timeout);
+        co_await bhttp::async_write(stream, proceed, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return BodyRead{};
+    }
+    stream.expires_after(options.body_timeout);
+    co_await bhttp::async_read(stream, buffer, parser,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == bhttp::error::body_limit) {
+        co_return BodyRead{.rejection = body_too_large(body_limit)};
+    }
+    if (is_connection_gone(ec)) co_return BodyRead{};
+    // A chunk size that overflows, a bad chunk delimiter, ...: answered, not just dropped.
+    if (ec) {
+        co_return BodyRead{.rejection = ApiError::bad_request("malformed request body framing")};
+    }
+    co_return BodyRead{.is_complete = true};
+}
+
 // Requests running or queued on the worker pool, for /metrics (no-op without a registry).
 class MetricsInFlight {
   public:
@@ -204,7 +254,9 @@ Server::Server(asio::io_context& io, asio::thread_pool& workers, ServerOptions o
       cors_(options_.cors_allowed_origins),
       handler_(std::move(handler)),
       accept_strand_(asio::make_strand(io)),
-      acceptor_(accept_strand_) {}
+      acceptor_(accept_strand_) {
+    crypto::sodium_ready();  // request ids come from its random source
+}
 
 unsigned short Server::port() const {
     return acceptor_.local_endpoint().port();
@@ -404,7 +456,7 @@ asio::awaitable<bool> Server::wait_for_request(Session& session, bool is_first) 
 asio::awaitable<Server::ReadResult> Server::read_request(Session& session, bool is_first) {
     ReadResult result;
     result.request_id = generate_request_id();
-    bhttp::request_parser<bhttp::string_body> parser;
+    RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser.body_limit(options_.max_body_bytes);
     if (!is_first) session.stream.expires_after(options_.header_timeout);
@@ -412,63 +464,23 @@ asio::awaitable<Server::ReadResult> Server::read_request(Session& session, bool 
     co_await bhttp::async_read_header(session.stream, session.buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
     result.started = std::chrono::steady_clock::now();
-    const auto too_large = [](std::size_t limit) {
-        return ApiError::payload_too_large("the request body exceeds " + std::to_string(limit) +
-                                           " bytes");
-    };
     if (is_connection_gone(ec)) co_return result;
-    if (ec == bhttp::error::header_limit) {
-        result.rejection = ApiError(431, "headers-too-large", "Request Header Fields Too Large",
-                                    "the request headers are too large");
-        co_return result;
-    }
-    // Beast checks a declared Content-Length against the body limit while parsing the header,
-    // so an oversized body is refused here without reading any of it.
-    if (ec == bhttp::error::body_limit) {
-        result.rejection = too_large(options_.max_body_bytes);
-        co_return result;
-    }
-    if (ec) {
-        result.rejection = ApiError::bad_request("malformed HTTP request");
-        co_return result;
-    }
-    if (auto framing_error = check_message_framing(parser.get())) {
-        result.rejection = std::move(framing_error);
-        co_return result;
-    }
+    result.rejection = check_header(ec, parser, options_.max_body_bytes);
+    if (result.rejection) co_return result;
     const std::size_t body_limit = options_.body_limit_for
                                        ? options_.body_limit_for(parser.get().target())
                                        : options_.max_body_bytes;
     if (const auto declared = parser.content_length(); declared && *declared > body_limit) {
-        result.rejection = too_large(body_limit);
+        result.rejection = body_too_large(body_limit);
         co_return result;
     }
     parser.body_limit(body_limit);
-    // Clients that ask (curl does for bodies over 1 KiB) wait for this before sending the body;
-    // the limits above have already been checked against the declared length.
-    if (!parser.is_done() && beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
-        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
-        session.stream.expires_after(options_.header_timeout);
-        co_await bhttp::async_write(session.stream, proceed,
-                                    asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return result;
+    BodyRead body =
+        co_await read_body(session.stream, session.buffer, parser, body_limit, options_);
+    if (!body.is_complete) {
+        result.rejection = std::move(body.rejection);
+        co_return result;
     }
-    if (!parser.is_done()) {
-        session.stream.expires_after(options_.body_timeout);
-        co_await bhttp::async_read(session.stream, session.buffer, parser,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == bhttp::error::body_limit) {
-            result.rejection = too_large(body_limit);
-            co_return result;
-        }
-        if (is_connection_gone(ec)) co_return result;
-        // A chunk size that overflows, a bad chunk delimiter, ...: answered, not just dropped.
-        if (ec) {
-            result.rejection = ApiError::bad_request("malformed request body framing");
-            co_return result;
-        }
-    }
-
     bhttp::request<bhttp::string_body> raw = parser.release();
     result.version = raw.version();
     result.keep_alive = raw.keep_alive();
@@ -522,7 +534,7 @@ asio::awaitable<Response> Server::run_request(Request& request) {
 
 asio::awaitable<bool> Server::write_response(Session& session, Response response,
                                              const Request& request, unsigned version,
-                                             bool keep_alive, bool is_head) {
+                                             bool keep_alive, bool is_head) const {
     auto out = to_beast(std::move(response), version, request.request_id, keep_alive);
     session.stream.expires_after(options_.body_timeout);
     boost::system::error_code ec;
@@ -538,7 +550,7 @@ asio::awaitable<bool> Server::write_response(Session& session, Response response
 }
 
 asio::awaitable<void> Server::reject_and_close(Session& session, const ApiError& error,
-                                               const std::string& request_id) {
+                                               const std::string& request_id) const {
     auto out = to_beast(Response::problem(error, ""), 11, request_id, false);
     session.stream.expires_after(options_.header_timeout);
     boost::system::error_code ec;

@@ -28,9 +28,9 @@ namespace flaskcart::http {
 
 struct ServerOptions {
     // The largest body any route accepts; body_limit_for() may lower it per request target.
-    std::size_t max_body_bytes = 1024 * 1024;
+    std::size_t max_body_bytes = std::size_t{1024} * 1024;
     std::function<std::size_t(std::string_view target)> body_limit_for;
-    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_header_bytes = std::size_t{16} * 1024;
     // A new connection must send its first request's headers within this, and every request's
     // headers must arrive within it once the first byte has.
     std::chrono::milliseconds header_timeout{10'000};
@@ -80,9 +80,9 @@ class Server {
     boost::asio::awaitable<Response> run_request(Request& request);
     boost::asio::awaitable<bool> write_response(Session& session, Response response,
                                                 const Request& request, unsigned version,
-                                                bool keep_alive, bool is_head);
+                                                bool keep_alive, bool is_head) const;
     boost::asio::awaitable<void> reject_and_close(Session& session, const ApiError& error,
-                                                  const std::string& request_id);
+                                                  const std::string& request_id) const;
 
     void lower_connection_cap_to_descriptor_limit();
     void register_idle(std::uint64_t session_id, Session& session);

@@ -5,7 +5,7 @@
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
 #include "services/cart_service.hpp"
-#include "utils/db.hpp"
+#include "utils/object_id.hpp"
 #include "utils/money.hpp"
 #include "utils/time.hpp"
 #include "utils/validation.hpp"
@@ -46,7 +46,7 @@ boost::json::object cart_json(const services::CartView& cart) {
 // A product id in a body: a string of 24 hex digits, or a field error.
 std::optional<std::string> read_product_id(validation::FieldReader& fields) {
     auto id = fields.string("product_id", {.required = true, .min_length = 1, .max_length = 64});
-    if (id && !db::parse_oid(*id)) {
+    if (id && !db::ObjectId::parse(*id)) {
         fields.add_error("product_id", "must be a product id (24 hexadecimal digits)");
         return std::nullopt;
     }
@@ -89,7 +89,7 @@ class CartHandlers {
     Response view_user(RequestContext& ctx) {
         const std::string& user_id = ctx.path_param("user_id");
         auth_.require_self_or_admin(ctx, user_id);
-        if (!db::parse_oid(user_id)) throw ApiError::not_found("user");
+        if (!db::ObjectId::parse(user_id)) throw ApiError::not_found("user");
         return Response::json(200, cart_json(cart_.view(user_id)));
     }
 
@@ -115,7 +115,7 @@ class CartHandlers {
                 throw ApiError::validation("product_id",
                                            "give it in the body or the query, not both");
             }
-            if (!db::parse_oid(*from_query)) {
+            if (!db::ObjectId::parse(*from_query)) {
                 throw ApiError::validation("product_id",
                                            "must be a product id (24 hexadecimal digits)");
             }

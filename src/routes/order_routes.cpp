@@ -8,7 +8,7 @@
 #include "services/checkout_service.hpp"
 #include "services/order_rules.hpp"
 #include "utils/crypto.hpp"
-#include "utils/db.hpp"
+#include "utils/object_id.hpp"
 #include "utils/money.hpp"
 #include "utils/time.hpp"
 #include "utils/validation.hpp"
@@ -94,7 +94,7 @@ class OrderHandlers {
     Response list_for_user(RequestContext& ctx) {
         const std::string& user_id = ctx.path_param("user_id");
         auth_.require_self_or_admin(ctx, user_id);
-        if (!db::parse_oid(user_id)) throw ApiError::not_found("user");
+        if (!db::ObjectId::parse(user_id)) throw ApiError::not_found("user");
         return list(ctx, user_id);
     }
 

@@ -10,7 +10,7 @@
 #include "services/auth_service.hpp"
 #include "services/catalog_read_model.hpp"
 #include "services/product_image_service.hpp"
-#include "utils/db.hpp"
+#include "utils/object_id.hpp"
 #include "utils/money.hpp"
 #include "utils/text.hpp"
 #include "utils/time.hpp"
@@ -67,7 +67,7 @@ models::ProductChanges read_product(const http::JsonBody& document, ProductBody 
     if (const auto* category = body.if_contains("category")) {
         if (category->is_null()) {
             changes.category_id = "";
-        } else if (category->is_string() && db::parse_oid(category->as_string())) {
+        } else if (category->is_string() && db::ObjectId::parse(category->as_string())) {
             changes.category_id = std::string(category->as_string());
         } else {
             reader.add_error("category", "must be a category id (24 hexadecimal digits)");

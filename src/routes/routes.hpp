@@ -2,15 +2,13 @@
 // One register_<module>_routes() per module; app.cpp calls them explicitly, in order.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string_view>
 
 #include "http/router.hpp"
 
 namespace flaskcart {
-namespace db {
-class Db;
-}
 namespace services {
 class AuthService;
 struct Principal;
@@ -34,7 +32,9 @@ class Registry;
 
 namespace routes {
 
-void register_system_routes(http::Router& router, db::Db& db,
+// GET /health, GET /ready (`ping_database` answers whether the database is reachable; it may
+// block, so /ready runs on the worker pool) and GET /openapi.json.
+void register_system_routes(http::Router& router, const std::function<bool()>& ping_database,
                             const std::atomic<bool>& indexes_ready, std::string_view openapi_json);
 // GET /metrics: the registry in Prometheus text format.
 void register_metrics_route(http::Router& router, const metrics::Registry& registry);

@@ -3,12 +3,11 @@
 
 #include "http/context.hpp"
 #include "routes/routes.hpp"
-#include "utils/db.hpp"
 #include "utils/metrics.hpp"
 
 namespace flaskcart::routes {
 
-void register_system_routes(http::Router& router, db::Db& db,
+void register_system_routes(http::Router& router, const std::function<bool()>& ping_database,
                             const std::atomic<bool>& indexes_ready, std::string_view openapi_json) {
     // Liveness and the contract never touch the database: they answer from the network thread
     // even while database work fills the worker pool.
@@ -17,8 +16,8 @@ void register_system_routes(http::Router& router, db::Db& db,
                    return http::Response::json(200, {{"status", "ok"}});
                },
                {.runs_on_network_thread = true});
-    router.add("GET", "/ready", [&db, &indexes_ready](http::RequestContext&) {
-        if (!db.ping()) throw http::ApiError::unavailable("the database is unreachable", 2);
+    router.add("GET", "/ready", [ping_database, &indexes_ready](http::RequestContext&) {
+        if (!ping_database()) throw http::ApiError::unavailable("the database is unreachable", 2);
         if (!indexes_ready.load()) {
             throw http::ApiError::unavailable("the database indexes are being created", 1);
         }

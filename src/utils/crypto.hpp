@@ -14,7 +14,7 @@ void sodium_ready();
 
 struct Argon2Params {
     std::uint64_t opslimit = 2;
-    std::uint64_t memlimit_kib = 19 * 1024;
+    std::uint64_t memlimit_kib = std::uint64_t{19} * 1024;
 };
 
 // A PHC string "$argon2id$v=19$m=...,t=...,p=1$salt$hash". Throws std::runtime_error when out of

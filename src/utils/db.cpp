@@ -11,14 +11,6 @@
 
 namespace flaskcart::db {
 
-DbError::DbError(DbErrorKind kind, std::uint32_t domain, std::uint32_t code,
-                 const std::string& message, int retry_after_seconds)
-    : std::runtime_error(message),
-      kind_(kind),
-      domain_(domain),
-      code_(code),
-      retry_after_seconds_(retry_after_seconds) {}
-
 namespace {
 
 // Server-reported codes arrive under several domains (MONGOC_ERROR_SERVER with error API v2,
@@ -94,26 +86,6 @@ DbErrorKind classify_error(const bson_error_t& error, const bson_t* reply) noexc
         kind = DbErrorKind::kUnavailable;
     }
     return kind;
-}
-
-std::string_view error_kind_name(DbErrorKind kind) noexcept {
-    switch (kind) {
-        case DbErrorKind::kDuplicateKey:
-            return "duplicate_key";
-        case DbErrorKind::kUnavailable:
-            return "unavailable";
-        case DbErrorKind::kTimeout:
-            return "timeout";
-        case DbErrorKind::kBadQuery:
-            return "bad_query";
-        case DbErrorKind::kCircuitOpen:
-            return "circuit_open";
-        case DbErrorKind::kBusy:
-            return "busy";
-        case DbErrorKind::kOther:
-            break;
-    }
-    return "other";
 }
 
 void throw_db_error(const bson_error_t& error, std::string_view context, const bson_t* reply) {
@@ -289,12 +261,8 @@ std::string oid_to_string(const bson_oid_t& oid) {
 }
 
 std::optional<bson_oid_t> parse_oid(std::string_view text) {
-    if (text.size() != 24) return std::nullopt;
-    for (char c : text) {
-        const bool is_hex =
-            (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-        if (!is_hex) return std::nullopt;
-    }
+    // bson_oid_is_valid also takes 25 bytes ending in NUL, which a string_view may hold.
+    if (text.size() != 24 || !bson_oid_is_valid(text.data(), text.size())) return std::nullopt;
     const std::string copy(text);
     bson_oid_t oid;
     bson_oid_init_from_string(&oid, copy.c_str());

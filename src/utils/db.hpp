@@ -1,6 +1,8 @@
 #pragma once
-// The only header (with models/*.cpp) that sees libmongoc/libbson. Every C handle is owned by a
-// small RAII type here; nothing outside src/utils calls a *_destroy or bson_free.
+// The driver wrapper: libmongoc/libbson types for models/*.cpp, services that build documents and
+// utils/db.cpp. Every C handle is owned by a small RAII type here; nothing outside src/utils calls
+// a *_destroy or bson_free. Routes, http and app.hpp must not include it: they see ids and
+// errors through the driver-free utils/object_id.hpp and utils/db_error.hpp.
 
 #include <bson/bson.h>
 #include <mongoc/mongoc.h>
@@ -21,6 +23,8 @@
 #include <vector>
 
 #include "utils/circuit_breaker.hpp"
+#include "utils/db_error.hpp"
+#include "utils/object_id.hpp"
 
 namespace flaskcart::db {
 
@@ -38,48 +42,9 @@ using CollectionPtr = std::unique_ptr<mongoc_collection_t, CDeleter<&mongoc_coll
 using CursorPtr = std::unique_ptr<mongoc_cursor_t, CDeleter<&mongoc_cursor_destroy>>;
 using DatabasePtr = std::unique_ptr<mongoc_database_t, CDeleter<&mongoc_database_destroy>>;
 
-// What a driver failure means to the service; classified once, in classify_error().
-// kUnavailable and kTimeout are transient (503 + Retry-After, and they open the circuit);
-// kCircuitOpen is a call refused without reaching the driver while the circuit is open.
-// kBusy is never a driver error: this process gave up waiting for one of its own resources
-// (a document lock or a pooled client), so the database itself may be healthy.
-enum class DbErrorKind {
-    kDuplicateKey,
-    kUnavailable,
-    kTimeout,
-    kBadQuery,
-    kCircuitOpen,
-    kOther,
-    kBusy
-};
-
-// Thrown by every wrapper below. `what()` holds the driver's message: log it, never send it.
-class DbError : public std::runtime_error {
-  public:
-    DbError(DbErrorKind kind, std::uint32_t domain, std::uint32_t code, const std::string& message,
-            int retry_after_seconds = 2);
-    DbErrorKind kind() const noexcept { return kind_; }
-    std::uint32_t domain() const noexcept { return domain_; }
-    std::uint32_t code() const noexcept { return code_; }
-    bool is_unavailable() const noexcept {
-        return kind_ == DbErrorKind::kUnavailable || kind_ == DbErrorKind::kTimeout ||
-               kind_ == DbErrorKind::kCircuitOpen || kind_ == DbErrorKind::kBusy;
-    }
-    // For the 503's Retry-After when is_unavailable().
-    int retry_after_seconds() const noexcept { return retry_after_seconds_; }
-
-  private:
-    DbErrorKind kind_;
-    std::uint32_t domain_;
-    std::uint32_t code_;
-    int retry_after_seconds_;
-};
-
 // Classifies by (domain, code) through one table (db.cpp); `reply`, when the driver gave one,
 // adds its error labels (RetryableWriteError marks a transient failure).
 DbErrorKind classify_error(const bson_error_t& error, const bson_t* reply = nullptr) noexcept;
-// "duplicate_key", "unavailable", ... (the metrics label).
-std::string_view error_kind_name(DbErrorKind kind) noexcept;
 [[noreturn]] void throw_db_error(const bson_error_t& error, std::string_view context,
                                  const bson_t* reply = nullptr);
 

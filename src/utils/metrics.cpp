@@ -61,56 +61,63 @@ void Registry::add_collector(std::function<void(std::string&)> collector) {
     collectors_.push_back(std::move(collector));
 }
 
+void Registry::render_requests(std::string& out) const {
+    out +=
+        "# HELP flaskcart_http_requests_total HTTP requests answered, by route template and "
+        "status.\n# TYPE flaskcart_http_requests_total counter\n";
+    for (const auto& [key, series] : requests_) {
+        const std::string labels = "route=\"" + escape_label(key.first) + "\",status=\"" +
+                                   std::to_string(key.second) + "\"";
+        out +=
+            "flaskcart_http_requests_total{" + labels + "} " + std::to_string(series.count) + "\n";
+    }
+    out +=
+        "# HELP flaskcart_http_request_duration_seconds Time from the request's headers to "
+        "its response, by route template and status.\n"
+        "# TYPE flaskcart_http_request_duration_seconds histogram\n";
+    for (const auto& [key, series] : requests_) {
+        const std::string labels = "route=\"" + escape_label(key.first) + "\",status=\"" +
+                                   std::to_string(key.second) + "\"";
+        std::uint64_t cumulative = 0;
+        for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+            cumulative += series.buckets[i];
+            out += "flaskcart_http_request_duration_seconds_bucket{" + labels + ",le=\"";
+            append_number(out, kLatencyBuckets[i]);
+            out += "\"} " + std::to_string(cumulative) + "\n";
+        }
+        out += "flaskcart_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
+               std::to_string(series.count) + "\n";
+        out += "flaskcart_http_request_duration_seconds_sum{" + labels + "} ";
+        append_number(out, series.seconds_sum);
+        out += "\nflaskcart_http_request_duration_seconds_count{" + labels + "} " +
+               std::to_string(series.count) + "\n";
+    }
+}
+
+void Registry::render_database(std::string& out) const {
+    out +=
+        "# HELP flaskcart_db_commands_total Database commands issued, by route template (or "
+        "background) and command.\n# TYPE flaskcart_db_commands_total counter\n";
+    for (const auto& [key, count] : db_commands_) {
+        out += "flaskcart_db_commands_total{route=\"" + escape_label(key.first) + "\",command=\"" +
+               escape_label(key.second) + "\"} " + std::to_string(count) + "\n";
+    }
+    out +=
+        "# HELP flaskcart_db_errors_total Database failures, by kind.\n"
+        "# TYPE flaskcart_db_errors_total counter\n";
+    for (const auto& [kind, count] : db_errors_) {
+        out += "flaskcart_db_errors_total{kind=\"" + escape_label(kind) + "\"} " +
+               std::to_string(count) + "\n";
+    }
+}
+
 std::string Registry::render() const {
     std::string out;
     std::vector<std::function<void(std::string&)>> collectors;
     {
         std::lock_guard lock(mutex_);
-        out +=
-            "# HELP flaskcart_http_requests_total HTTP requests answered, by route template and "
-            "status.\n# TYPE flaskcart_http_requests_total counter\n";
-        for (const auto& [key, series] : requests_) {
-            const std::string labels = "route=\"" + escape_label(key.first) + "\",status=\"" +
-                                       std::to_string(key.second) + "\"";
-            out += "flaskcart_http_requests_total{" + labels + "} " + std::to_string(series.count) +
-                   "\n";
-        }
-        out +=
-            "# HELP flaskcart_http_request_duration_seconds Time from the request's headers to "
-            "its response, by route template and status.\n"
-            "# TYPE flaskcart_http_request_duration_seconds histogram\n";
-        for (const auto& [key, series] : requests_) {
-            const std::string labels = "route=\"" + escape_label(key.first) + "\",status=\"" +
-                                       std::to_string(key.second) + "\"";
-            std::uint64_t cumulative = 0;
-            for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
-                cumulative += series.buckets[i];
-                out += "flaskcart_http_request_duration_seconds_bucket{" + labels + ",le=\"";
-                append_number(out, kLatencyBuckets[i]);
-                out += "\"} " + std::to_string(cumulative) + "\n";
-            }
-            out += "flaskcart_http_request_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} " +
-                   std::to_string(series.count) + "\n";
-            out += "flaskcart_http_request_duration_seconds_sum{" + labels + "} ";
-            append_number(out, series.seconds_sum);
-            out += "\nflaskcart_http_request_duration_seconds_count{" + labels + "} " +
-                   std::to_string(series.count) + "\n";
-        }
-        out +=
-            "# HELP flaskcart_db_commands_total Database commands issued, by route template (or "
-            "background) and command.\n# TYPE flaskcart_db_commands_total counter\n";
-        for (const auto& [key, count] : db_commands_) {
-            out += "flaskcart_db_commands_total{route=\"" + escape_label(key.first) +
-                   "\",command=\"" + escape_label(key.second) + "\"} " + std::to_string(count) +
-                   "\n";
-        }
-        out +=
-            "# HELP flaskcart_db_errors_total Database failures, by kind.\n"
-            "# TYPE flaskcart_db_errors_total counter\n";
-        for (const auto& [kind, count] : db_errors_) {
-            out += "flaskcart_db_errors_total{kind=\"" + escape_label(kind) + "\"} " +
-                   std::to_string(count) + "\n";
-        }
+        render_requests(out);
+        render_database(out);
         collectors = collectors_;
     }
     out +=

@@ -42,6 +42,10 @@ class Registry {
         double seconds_sum = 0;
         std::array<std::uint64_t, kLatencyBuckets.size()> buckets{};
     };
+    // The request and database series, in exposition text; the caller holds mutex_.
+    void render_requests(std::string& out) const;
+    void render_database(std::string& out) const;
+
     mutable std::mutex mutex_;
     std::map<std::pair<std::string, int>, RequestSeries> requests_;  // ("GET /x", status)
     std::map<std::pair<std::string, std::string>, std::uint64_t> db_commands_;  // (route, cmd)

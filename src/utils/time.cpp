@@ -1,19 +1,25 @@
 #include "utils/time.hpp"
 
+#include <chrono>
 #include <cstdio>
-#include <ctime>
 
 namespace flaskcart::time_format {
 
 std::string iso8601_utc(std::int64_t epoch_ms) {
-    const std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char buffer[32];
-    const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-    char millis[8];
-    std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(epoch_ms % 1000));
-    return std::string(buffer, n) + millis;
+    // Calendar arithmetic from <chrono>: floor, not truncation, so instants before 1970 (negative
+    // milliseconds) keep a millisecond field in 000..999 and land on the right day.
+    using namespace std::chrono;
+    const sys_time<milliseconds> instant{milliseconds(epoch_ms)};
+    const auto day = std::chrono::floor<days>(instant);
+    const year_month_day date{day};
+    const hh_mm_ss time{instant - day};
+    char buffer[96];
+    const int length = std::snprintf(
+        buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
+        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+        static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+        static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
+    return std::string(buffer, static_cast<std::size_t>(length));
 }
 
 }  // namespace flaskcart::time_format

@@ -6,10 +6,12 @@
 #include <boost/json.hpp>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "support/api_helpers.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
 
@@ -229,6 +231,37 @@ TEST(InvalidUtf8, InThePathIs400AndEveryProblemIsValidJson) {
     const auto body_start = raw.find("\r\n\r\n");
     ASSERT_NE(body_start, std::string::npos) << raw;
     EXPECT_TRUE(is_utf8_json(raw.substr(body_start + 4))) << raw;
+}
+
+// --- Path segments are split before they are decoded --------------------------------------
+
+TEST(PathSegments, AnEncodedSlashStaysInsideItsSegment) {
+    Service service;
+    HttpClient client(service.port());
+    const std::string token = register_and_login(client, "segments@example.com");
+    const std::string id = user_id_of(client, token);
+    ASSERT_EQ(client.get("/users/" + id, token).status, 200);
+    // Decoded first and split after, these were GET /users/{id} and GET /health.
+    const auto joined = client.get("/users%2F" + id, token);
+    EXPECT_EQ(joined.status, 404);
+    EXPECT_EQ(joined.json().at("instance").as_string(), "/users/" + id);  // decoded, as before
+    EXPECT_EQ(client.get("/%2Fhealth").status, 404);
+    EXPECT_EQ(client.get("/health%2F").status, 404);
+    // Empty segments are still ignored.
+    EXPECT_EQ(client.get("/health/").status, 200);
+    EXPECT_EQ(client.get("//users/" + id, token).status, 200);
+}
+
+TEST(RequestIds, GeneratedOnesAre16HexDigitsAndNeverRepeat) {
+    Service service;
+    HttpClient client(service.port());
+    std::set<std::string> seen;
+    for (int i = 0; i < 50; ++i) {
+        const std::string id = client.get("/health").header("x-request-id");
+        ASSERT_EQ(id.size(), 16U) << id;
+        EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+        EXPECT_TRUE(seen.insert(id).second) << "repeated " << id;
+    }
 }
 
 // --- Item 9: log injection -----------------------------------------------------------------

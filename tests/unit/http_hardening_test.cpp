@@ -117,6 +117,19 @@ TEST(ParseTarget, ValidUtf8IsDecoded) {
     EXPECT_EQ(request.path, "/caf\xC3\xA9");
     EXPECT_EQ(request.query.find("q")->second, "\xE2\x82\xAC");
     EXPECT_EQ(request.query.find("limit")->second, "2");
+    EXPECT_EQ(request.path_segments, std::vector<std::string>{"caf\xC3\xA9"});
+}
+
+TEST(ParseTarget, SegmentsAreSplitBeforeTheyAreDecoded) {
+    Request request;
+    parse_target("/products/a%2Fb%3Fc/image?x=%2F", request);
+    EXPECT_EQ(request.path, "/products/a/b?c/image");
+    EXPECT_EQ(request.path_segments, (std::vector<std::string>{"products", "a/b?c", "image"}));
+    EXPECT_EQ(request.query.find("x")->second, "/");
+    parse_target("//products//x/", request);
+    EXPECT_EQ(request.path_segments, (std::vector<std::string>{"products", "x"}));
+    parse_target("/", request);
+    EXPECT_TRUE(request.path_segments.empty());
 }
 
 Request json_request(std::string body) {
@@ -156,7 +169,7 @@ TEST(RouteOptions, TellTheServerWhichHandlersRunOnTheNetworkThread) {
     const auto request = [](std::string method, std::string path) {
         Request out;
         out.method = std::move(method);
-        out.path = std::move(path);
+        parse_target(path, out);
         return out;
     };
     EXPECT_TRUE(router.runs_on_network_thread(request("GET", "/health")));
@@ -179,7 +192,7 @@ TEST(RouteOptions, PrivateResponsesAreNeverStored) {
     const auto cache_control = [&router](std::string method, std::string path, bool with_token) {
         Request request;
         request.method = std::move(method);
-        request.path = std::move(path);
+        parse_target(path, request);
         if (with_token) request.headers["authorization"] = "Bearer x";
         std::string value;
         for (const auto& [name, header] : router.dispatch(request).headers) {

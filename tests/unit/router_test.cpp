@@ -30,7 +30,7 @@ Request make_request(std::string method, std::string path, std::string body = {}
                      std::string content_type = "application/json") {
     Request request;
     request.method = std::move(method);
-    request.path = std::move(path);
+    parse_target(path, request);  // path and path_segments, as the server fills them
     request.body = std::move(body);
     if (!content_type.empty()) request.headers["content-type"] = content_type;
     return request;
@@ -43,6 +43,31 @@ TEST(Router, MatchesTemplatesSegmentBySegment) {
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.body, "\"abc123\"");
     EXPECT_EQ(router.match("GET", "/products/").handler, router.match("GET", "/products").handler);
+}
+
+// The path is split before it is decoded: a %2F belongs to its segment, so it can neither
+// join two segments into another route nor split an id in two.
+TEST(Router, AnEncodedSlashStaysInsideItsSegment) {
+    Router router = make_router();
+    auto inside_id = make_request("GET", "/products/a%2Fb");
+    Response response = router.dispatch(inside_id);
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, "\"a/b\"");
+    auto joined = make_request("GET", "/products%2Fabc123");
+    EXPECT_EQ(router.dispatch(joined).status, 404);
+    EXPECT_EQ(joined.path, "/products/abc123");  // still shown decoded (problem instance, logs)
+    auto leading = make_request("GET", "/%2Fproducts");
+    EXPECT_EQ(router.dispatch(leading).status, 404);
+    auto trailing = make_request("GET", "/products/abc%2F");
+    EXPECT_EQ(router.dispatch(trailing).body, "\"abc/\"");
+}
+
+TEST(Router, EmptySegmentsAreIgnored) {
+    Router router = make_router();
+    for (const char* path : {"/products/abc123/", "//products/abc123", "/products//abc123"}) {
+        auto request = make_request("GET", path);
+        EXPECT_EQ(router.dispatch(request).body, "\"abc123\"") << path;
+    }
 }
 
 TEST(Router, PrefersLiteralSegmentsOverParameters) {
