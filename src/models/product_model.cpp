@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "models/cart_model.hpp"
 #include "models/write_listener.hpp"
 #include "utils/db.hpp"
 #include "utils/helpers.hpp"
@@ -295,9 +296,7 @@ DeleteProductResult ProductStore::remove(std::string_view id) {
     // No transactions on FerretDB (and none needed): the product is gone first, so carts can
     // no longer gain it; a crash between the steps leaves cart lines that checkout already
     // refuses as "product not found", and an orphan image nobody can reach.
-    db::Bson cart_filter;
-    BSON_APPEND_OID(cart_filter.get(), "product_id", &*oid);
-    result.cart_items_removed = db_.collection("cart").delete_many(cart_filter);
+    result.cart_items_removed = CartStore(db_).remove_product_everywhere(std::string(id));
     db_.collection("product_images").delete_one(id_filter(*oid));
     return result;
 }
