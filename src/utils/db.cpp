@@ -195,6 +195,49 @@ std::optional<std::int64_t> BsonView::get_date_ms(const char* key) const {
     return bson_iter_date_time(&it);
 }
 
+std::optional<TimePoint> BsonView::get_time(const char* key) const {
+    const auto ms = get_date_ms(key);
+    if (!ms) return std::nullopt;
+    return TimePoint(std::chrono::milliseconds(*ms));
+}
+
+std::optional<double> BsonView::get_double(const char* key) const {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_DOUBLE(&it)) return std::nullopt;
+    return bson_iter_double(&it);
+}
+
+std::optional<std::string_view> BsonView::get_binary(const char* key) const {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_BINARY(&it)) return std::nullopt;
+    bson_subtype_t subtype = BSON_SUBTYPE_BINARY;
+    std::uint32_t length = 0;
+    const std::uint8_t* bytes = nullptr;
+    bson_iter_binary(&it, &subtype, &length, &bytes);
+    if (bytes == nullptr) return std::string_view();
+    return std::string_view(reinterpret_cast<const char*>(bytes), length);
+}
+
+namespace {
+
+// A copy of the document `element` holds (it must hold one).
+Bson copy_document(const bson_iter_t& element) {
+    std::uint32_t length = 0;
+    const std::uint8_t* data = nullptr;
+    bson_iter_document(&element, &length, &data);
+    return Bson(bson_new_from_data(data, length));
+}
+
+}  // namespace
+
+std::optional<Bson> BsonView::get_document(const char* key) const {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc_, key) || !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        return std::nullopt;
+    }
+    return copy_document(it);
+}
+
 namespace {
 
 // Calls `visit` with an iterator on each element of the array field `key`, if it is an array.
@@ -214,11 +257,7 @@ void for_each_element(const bson_t* doc, const char* key, Visit&& visit) {
 std::vector<Bson> BsonView::get_documents(const char* key) const {
     std::vector<Bson> out;
     for_each_element(doc_, key, [&](const bson_iter_t& element) {
-        if (!BSON_ITER_HOLDS_DOCUMENT(&element)) return;
-        std::uint32_t length = 0;
-        const std::uint8_t* data = nullptr;
-        bson_iter_document(&element, &length, &data);
-        out.emplace_back(bson_new_from_data(data, length));
+        if (BSON_ITER_HOLDS_DOCUMENT(&element)) out.push_back(copy_document(element));
     });
     return out;
 }

@@ -85,6 +85,9 @@ std::string_view error_kind_name(DbErrorKind kind) noexcept;
 
 class BsonView;
 
+// A BSON date: milliseconds since the Unix epoch (finer clocks are floored when appended).
+using TimePoint = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
+
 // Move-only owner of a heap bson_t. (bson_t is 128-byte aligned; under -Werror GCC 12 rejects
 // it as a template argument — -Wignored-attributes — so no unique_ptr<bson_t, ...> here.)
 class Bson {
@@ -134,6 +137,13 @@ class BsonView {
     std::optional<bool> get_bool(const char* key) const;
     std::optional<bson_oid_t> get_oid(const char* key) const;
     std::optional<std::int64_t> get_date_ms(const char* key) const;
+    std::optional<TimePoint> get_time(const char* key) const;  // a BSON date
+    std::optional<double> get_double(const char* key) const;
+    // The bytes of a binary field (any subtype). The view points into this document: it is
+    // valid while the document it was read from lives.
+    std::optional<std::string_view> get_binary(const char* key) const;
+    // An embedded document, copied out.
+    std::optional<Bson> get_document(const char* key) const;
     // Embedded documents of an array field, copied out.
     std::vector<Bson> get_documents(const char* key) const;
     std::vector<bson_oid_t> get_oids(const char* key) const;
