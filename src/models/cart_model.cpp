@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "utils/bson_document.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
 #include "utils/errors.hpp"
@@ -20,8 +21,12 @@ bson_oid_t require_oid(const std::string& id) {
     return *oid;
 }
 
-db::Bson by_id(const bson_oid_t& id) {
-    return db::Bson(BCON_NEW("_id", BCON_OID(&id)));
+// {field: {$exists: present}}.
+db::Bson exists(std::string_view field, bool present) {
+    return db::DocumentBuilder()
+        .append_document(
+            field, [&](db::DocumentBuilder& condition) { condition.append("$exists", present); })
+        .build();
 }
 
 // Calls `visit(key, value)` for each field of the sub-document `key` of `doc` (none when it is
@@ -37,20 +42,9 @@ void for_each_field(const bson_t* doc, const char* key, Visit&& visit) {
     while (bson_iter_next(&child)) visit(std::string(bson_iter_key(&child)), child);
 }
 
-std::optional<db::Bson> sub_document(const bson_t* doc, const char* key) {
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_DOCUMENT(&it)) return std::nullopt;
-    std::uint32_t length = 0;
-    const std::uint8_t* data = nullptr;
-    bson_iter_document(&it, &length, &data);
-    return db::Bson(bson_new_from_data(data, length));
-}
-
 CartLine line_from(const std::string& user_id, const std::string& product_id,
                    const bson_iter_t& element) {
-    bson_iter_t fields;
-    if (!BSON_ITER_HOLDS_DOCUMENT(&element) || !bson_iter_recurse(&element, &fields) ||
-        !db::parse_oid(product_id)) {
+    if (!BSON_ITER_HOLDS_DOCUMENT(&element) || !db::parse_oid(product_id)) {
         throw std::runtime_error("carts: a line of the wrong shape");
     }
     std::uint32_t length = 0;
@@ -65,36 +59,33 @@ CartLine line_from(const std::string& user_id, const std::string& product_id,
             view.get_date_ms("added_at").value_or(0)};
 }
 
-void append_lines(bson_t* parent, const char* key, const std::vector<CartLine>& lines,
-                  std::int64_t now) {
-    bson_t doc;
-    BSON_APPEND_DOCUMENT_BEGIN(parent, key, &doc);
-    for (const auto& line : lines) {
-        const bson_oid_t id = require_oid(line.id);
-        require_oid(line.product_id);
-        bson_t item;
-        BSON_APPEND_DOCUMENT_BEGIN(&doc, line.product_id.c_str(), &item);
-        BSON_APPEND_OID(&item, "line_id", &id);
-        BSON_APPEND_INT64(&item, "quantity", line.quantity);
-        BSON_APPEND_DATE_TIME(&item, "added_at", line.added_at_ms);
-        BSON_APPEND_DATE_TIME(&item, "updated_at", now);
-        bson_append_document_end(&doc, &item);
-    }
-    bson_append_document_end(parent, &doc);
+void append_lines(db::DocumentBuilder& parent, std::string_view key,
+                  const std::vector<CartLine>& lines, std::int64_t now) {
+    parent.append_document(key, [&](db::DocumentBuilder& doc) {
+        for (const auto& line : lines) {
+            const bson_oid_t id = require_oid(line.id);
+            require_oid(line.product_id);
+            doc.append_document(line.product_id, [&](db::DocumentBuilder& item) {
+                item.append("line_id", id)
+                    .append("quantity", line.quantity)
+                    .append("added_at", db::time_from_ms(line.added_at_ms))
+                    .append("updated_at", db::time_from_ms(now));
+            });
+        }
+    });
 }
 
-void append_claim(bson_t* parent, const char* key, const CartClaim& claim) {
+void append_claim(db::DocumentBuilder& parent, std::string_view key, const CartClaim& claim) {
     const bson_oid_t order = require_oid(claim.order_id);
-    bson_t doc;
-    BSON_APPEND_DOCUMENT_BEGIN(parent, key, &doc);
-    BSON_APPEND_UTF8(&doc, "token", claim.token.c_str());
-    BSON_APPEND_OID(&doc, "order_id", &order);
-    BSON_APPEND_DATE_TIME(&doc, "claimed_at", claim.claimed_at_ms);
-    if (claim.key_digest) BSON_APPEND_UTF8(&doc, "key", claim.key_digest->c_str());
-    BSON_APPEND_UTF8(&doc, "fingerprint", claim.fingerprint.c_str());
-    if (claim.revoked) BSON_APPEND_BOOL(&doc, "revoked", true);
-    if (claim.placed) BSON_APPEND_DOCUMENT(&doc, "order", to_bson(*claim.placed).get());
-    bson_append_document_end(parent, &doc);
+    parent.append_document(key, [&](db::DocumentBuilder& doc) {
+        doc.append("token", claim.token)
+            .append("order_id", order)
+            .append("claimed_at", db::time_from_ms(claim.claimed_at_ms))
+            .append_if_present("key", claim.key_digest)
+            .append("fingerprint", claim.fingerprint);
+        if (claim.revoked) doc.append("revoked", true);
+        if (claim.placed) doc.append("order", to_bson(*claim.placed));
+    });
 }
 
 CartClaim claim_from(const db::BsonView& view) {
@@ -108,30 +99,30 @@ CartClaim claim_from(const db::BsonView& view) {
     claim.key_digest = view.get_string("key");
     claim.fingerprint = view.get_string("fingerprint").value_or("");
     claim.revoked = view.get_bool("revoked").value_or(false);
-    if (auto placed = sub_document(view.get(), "order")) {
-        claim.placed = order_from_bson(placed->view());
-    }
+    if (auto placed = view.get_document("order")) claim.placed = order_from_bson(placed->view());
     return claim;
 }
 
-void append_order_ids(bson_t* parent, const std::vector<std::string>& ids) {
-    bson_t array;
-    BSON_APPEND_ARRAY_BEGIN(parent, "order_ids", &array);
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        const bson_oid_t oid = require_oid(ids[i]);
-        BSON_APPEND_OID(&array, std::to_string(i).c_str(), &oid);
-    }
-    bson_append_array_end(parent, &array);
+void append_order_ids(db::DocumentBuilder& parent, const std::vector<std::string>& ids) {
+    parent.append_array("order_ids", [&](db::ArrayBuilder& array) {
+        for (const auto& id : ids) array.append(require_oid(id));
+    });
 }
 
-void append_keys(bson_t* parent, const std::map<std::string, std::string>& keys) {
-    bson_t doc;
-    BSON_APPEND_DOCUMENT_BEGIN(parent, "keys", &doc);
-    for (const auto& [digest, order_id] : keys) {
-        const bson_oid_t oid = require_oid(order_id);
-        BSON_APPEND_OID(&doc, digest.c_str(), &oid);
-    }
-    bson_append_document_end(parent, &doc);
+void append_keys(db::DocumentBuilder& parent, const std::map<std::string, std::string>& keys) {
+    parent.append_document("keys", [&](db::DocumentBuilder& doc) {
+        for (const auto& [digest, order_id] : keys) doc.append(digest, require_oid(order_id));
+    });
+}
+
+// The operators `fill` appends, and {$inc: {version: 1}}: every write moves the version on.
+template <typename Fill>
+db::Bson versioned_update(Fill&& fill) {
+    db::DocumentBuilder update;
+    fill(update);
+    update.append_document(
+        "$inc", [](db::DocumentBuilder& inc) { inc.append("version", std::int64_t{1}); });
+    return update.build();
 }
 
 // `lines` minus the products of `order`.
@@ -165,15 +156,16 @@ std::string idempotency_key_digest(const std::string& key) {
 }
 
 db::Bson to_bson(const Cart& cart) {
-    const bson_oid_t user = require_oid(cart.user_id);
     const std::int64_t now = db::now_ms();
-    db::Bson doc(BCON_NEW("_id", BCON_OID(&user), "version", BCON_INT64(cart.version), "updated_at",
-                          BCON_DATE_TIME(now)));
-    append_lines(doc.get(), "lines", cart.lines, now);
-    if (cart.checkout) append_claim(doc.get(), "checkout", *cart.checkout);
-    append_order_ids(doc.get(), cart.order_ids);
-    append_keys(doc.get(), cart.keys);
-    return doc;
+    db::DocumentBuilder doc;
+    doc.append("_id", require_oid(cart.user_id))
+        .append("version", cart.version)
+        .append("updated_at", db::time_from_ms(now));
+    append_lines(doc, "lines", cart.lines, now);
+    if (cart.checkout) append_claim(doc, "checkout", *cart.checkout);
+    append_order_ids(doc, cart.order_ids);
+    append_keys(doc, cart.keys);
+    return doc.build();
 }
 
 Cart cart_from_bson(const db::BsonView& doc) {
@@ -191,9 +183,10 @@ Cart cart_from_bson(const db::BsonView& doc) {
                      [](const CartLine& a, const CartLine& b) {
                          return std::tie(a.added_at_ms, a.id) < std::tie(b.added_at_ms, b.id);
                      });
-    if (auto claim = sub_document(doc.get(), "checkout")) cart.checkout = claim_from(claim->view());
-    for (const auto& oid : doc.get_oids("order_ids"))
+    if (auto claim = doc.get_document("checkout")) cart.checkout = claim_from(claim->view());
+    for (const auto& oid : doc.get_oids("order_ids")) {
         cart.order_ids.push_back(db::oid_to_string(oid));
+    }
     for_each_field(doc.get(), "keys", [&](const std::string& key, const bson_iter_t& element) {
         if (BSON_ITER_HOLDS_OID(&element)) {
             cart.keys.emplace(key, db::oid_to_string(*bson_iter_oid(&element)));
@@ -203,7 +196,7 @@ Cart cart_from_bson(const db::BsonView& doc) {
 }
 
 std::optional<Cart> CartStore::find(const std::string& user_id) {
-    auto doc = db_.collection(kCarts).find_one(by_id(require_oid(user_id)));
+    auto doc = db_.collection(kCarts).find_one(db::id_filter(require_oid(user_id)));
     if (!doc) return std::nullopt;
     return cart_from_bson(doc->view());
 }
@@ -231,16 +224,16 @@ bool CartStore::write_if_unchanged(db::Collection& carts, const Cart& before, co
             return false;  // created meanwhile (by another instance): read it again
         }
     }
-    const bson_oid_t user = require_oid(after.user_id);
-    db::Bson filter(BCON_NEW("_id", BCON_OID(&user), "version", BCON_INT64(before.version)));
-    db::Bson update;
-    bson_t set;
-    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-    append_lines(&set, "lines", after.lines, db::now_ms());
-    BSON_APPEND_INT64(&set, "version", after.version);
-    BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
-    bson_append_document_end(update.get(), &set);
-    return carts.update_one(filter, update).matched > 0;
+    const db::Bson filter = db::DocumentBuilder()
+                                .append("_id", require_oid(after.user_id))
+                                .append("version", before.version)
+                                .build();
+    db::DocumentBuilder update;
+    update.append_document("$set", [&](db::DocumentBuilder& set) {
+        append_lines(set, "lines", after.lines, db::now_ms());
+        set.append("version", after.version).append("updated_at", db::now());
+    });
+    return carts.update_one(filter, update.build()).matched > 0;
 }
 
 // The cart's lock is held from the read to the write, so writers of one cart in this process
@@ -252,7 +245,7 @@ Cart CartStore::modify(const std::string& user_id, ChangeFn&& change) {
     for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
         auto carts = db_.collection(kCarts);
         auto guard = db_.lock_document(kCarts, user);
-        auto doc = carts.find_one(by_id(user));
+        auto doc = carts.find_one(db::id_filter(user));
         Cart before = doc ? cart_from_bson(doc->view()) : Cart{.user_id = user_id};
         if (before.checkout) throw checkout_in_progress();
         Cart after = before;
@@ -321,10 +314,8 @@ bool CartStore::remove(const std::string& user_id, const std::string& product_id
 
 std::int64_t CartStore::remove_product_everywhere(const std::string& product_id) {
     require_oid(product_id);
-    const std::string field = "lines." + product_id;
     std::int64_t removed = 0;
-    for (const auto& doc : db_.collection(kCarts).find(
-             db::Bson(BCON_NEW(field.c_str(), "{", "$exists", BCON_BOOL(true), "}")))) {
+    for (const auto& doc : db_.collection(kCarts).find(exists("lines." + product_id, true))) {
         const auto user = doc.view().get_oid("_id");
         if (!user) continue;
         try {
@@ -338,18 +329,17 @@ std::int64_t CartStore::remove_product_everywhere(const std::string& product_id)
 
 std::optional<Cart> CartStore::claim(const std::string& user_id, const CartClaim& claim) {
     const bson_oid_t user = require_oid(user_id);
-    db::Bson filter(
-        BCON_NEW("_id", BCON_OID(&user), "checkout", "{", "$exists", BCON_BOOL(false), "}"));
-    db::Bson update;
-    bson_t set;
-    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-    append_claim(&set, "checkout", claim);
-    BSON_APPEND_DATE_TIME(&set, "updated_at", db::now_ms());
-    bson_append_document_end(update.get(), &set);
-    BCON_APPEND(update.get(), "$inc", "{", "version", BCON_INT64(1), "}");
+    db::DocumentBuilder filter;
+    filter.append("_id", user).append_fields(exists("checkout", false));
+    const db::Bson update = versioned_update([&](db::DocumentBuilder& ops) {
+        ops.append_document("$set", [&](db::DocumentBuilder& set) {
+            append_claim(set, "checkout", claim);
+            set.append("updated_at", db::now());
+        });
+    });
     auto carts = db_.collection(kCarts);
     auto guard = db_.lock_document(kCarts, user);
-    auto doc = carts.find_one_and_update(filter, update, false);
+    auto doc = carts.find_one_and_update(filter.build(), update, false);
     if (!doc) return std::nullopt;
     return cart_from_bson(doc->view());
 }
@@ -361,33 +351,36 @@ bool CartStore::update_claimed(const std::string& user_id, const db::Bson& condi
 
 bool CartStore::record_placed(const std::string& user_id, const std::string& token,
                               const Order& order) {
-    db::Bson update;
-    bson_t set;
-    BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-    BSON_APPEND_DOCUMENT(&set, "checkout.order", to_bson(order).get());
-    bson_append_document_end(update.get(), &set);
-    BCON_APPEND(update.get(), "$inc", "{", "version", BCON_INT64(1), "}");
-    return update_claimed(
-        user_id,
-        db::Bson(BCON_NEW("checkout.token", BCON_UTF8(token.c_str()), "checkout.revoked", "{",
-                          "$ne", BCON_BOOL(true), "}", "checkout.order", "{", "$exists",
-                          BCON_BOOL(false), "}")),
-        update);
+    db::DocumentBuilder condition;
+    condition.append("checkout.token", token)
+        .append_document("checkout.revoked",
+                         [](db::DocumentBuilder& not_revoked) { not_revoked.append("$ne", true); })
+        .append_fields(exists("checkout.order", false));
+    return update_claimed(user_id, condition.build(),
+                          versioned_update([&](db::DocumentBuilder& ops) {
+                              ops.append_document("$set", [&](db::DocumentBuilder& set) {
+                                  set.append("checkout.order", to_bson(order));
+                              });
+                          }));
 }
 
 bool CartStore::revoke(const std::string& user_id, const std::string& token) {
+    db::DocumentBuilder condition;
+    condition.append("checkout.token", token).append_fields(exists("checkout.order", false));
     return update_claimed(
-        user_id,
-        db::Bson(BCON_NEW("checkout.token", BCON_UTF8(token.c_str()), "checkout.order", "{",
-                          "$exists", BCON_BOOL(false), "}")),
-        db::Bson(BCON_NEW("$set", "{", "checkout.revoked", BCON_BOOL(true), "}", "$inc", "{",
-                          "version", BCON_INT64(1), "}")));
+        user_id, condition.build(), versioned_update([](db::DocumentBuilder& ops) {
+            ops.append_document(
+                "$set", [](db::DocumentBuilder& set) { set.append("checkout.revoked", true); });
+        }));
 }
 
 bool CartStore::release(const std::string& user_id, const std::string& token) {
-    return update_claimed(user_id, db::Bson(BCON_NEW("checkout.token", BCON_UTF8(token.c_str()))),
-                          db::Bson(BCON_NEW("$unset", "{", "checkout", BCON_UTF8(""), "}", "$inc",
-                                            "{", "version", BCON_INT64(1), "}")));
+    return update_claimed(user_id, db::DocumentBuilder().append("checkout.token", token).build(),
+                          versioned_update([](db::DocumentBuilder& ops) {
+                              ops.append_document("$unset", [](db::DocumentBuilder& unset) {
+                                  unset.append("checkout", "");
+                              });
+                          }));
 }
 
 bool CartStore::finish(const std::string& user_id, const std::string& token, const Order& order,
@@ -397,33 +390,29 @@ bool CartStore::finish(const std::string& user_id, const std::string& token, con
         std::optional<Cart> cart =
             known != nullptr && attempt == 0 ? std::optional<Cart>(*known) : find(user_id);
         if (!cart || !cart->checkout || cart->checkout->token != token) return false;
-        db::Bson update;
-        bson_t set;
-        BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-        append_lines(&set, "lines", without_ordered(cart->lines, order), db::now_ms());
-        if (key_digest) {
-            const std::string key_field = "keys." + *key_digest;
-            BSON_APPEND_OID(&set, key_field.c_str(), &order_oid);
-        }
-        bson_append_document_end(update.get(), &set);
-        BCON_APPEND(update.get(), "$unset", "{", "checkout", BCON_UTF8(""), "}", "$push", "{",
-                    "order_ids", BCON_OID(&order_oid), "}", "$inc", "{", "version", BCON_INT64(1),
-                    "}");
-        if (update_claimed(user_id,
-                           db::Bson(BCON_NEW("version", BCON_INT64(cart->version), "checkout.token",
-                                             BCON_UTF8(token.c_str()))),
-                           update)) {
-            return true;
-        }
+        const db::Bson update = versioned_update([&](db::DocumentBuilder& ops) {
+            ops.append_document("$set", [&](db::DocumentBuilder& set) {
+                append_lines(set, "lines", without_ordered(cart->lines, order), db::now_ms());
+                if (key_digest) set.append("keys." + *key_digest, order_oid);
+            });
+            ops.append_document("$unset",
+                                [](db::DocumentBuilder& unset) { unset.append("checkout", ""); });
+            ops.append_document(
+                "$push", [&](db::DocumentBuilder& push) { push.append("order_ids", order_oid); });
+        });
+        const db::Bson condition = db::DocumentBuilder()
+                                       .append("version", cart->version)
+                                       .append("checkout.token", token)
+                                       .build();
+        if (update_claimed(user_id, condition, update)) return true;
     }
     throw DomainError::unavailable("the cart is changing too often; retry", 1);
 }
 
 std::vector<Cart> CartStore::find_claimed(std::int64_t limit) {
-    db::Bson opts(BCON_NEW("limit", BCON_INT64(limit)));
+    const db::Bson opts = db::DocumentBuilder().append("limit", limit).build();
     std::vector<Cart> carts;
-    for (const auto& doc : db_.collection(kCarts).find(
-             db::Bson(BCON_NEW("checkout", "{", "$exists", BCON_BOOL(true), "}")), &opts)) {
+    for (const auto& doc : db_.collection(kCarts).find(exists("checkout", true), &opts)) {
         carts.push_back(cart_from_bson(doc.view()));
     }
     return carts;
@@ -448,41 +437,37 @@ void CartStore::add_history(const std::string& user_id, const std::vector<std::s
                             const std::map<std::string, std::string>& keys) {
     const bson_oid_t user = require_oid(user_id);
     for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
-        Cart before = find(user_id).value_or(Cart{.user_id = user_id});
-        Cart after = before;
-        for (const auto& id : order_ids) {
-            if (std::find(after.order_ids.begin(), after.order_ids.end(), id) ==
-                after.order_ids.end()) {
-                after.order_ids.push_back(id);
-            }
-        }
-        after.keys.insert(keys.begin(), keys.end());
-        after.version = before.version + 1;
         auto carts = db_.collection(kCarts);
         auto guard = db_.lock_document(kCarts, user);
-        if (!before.stored) {
+        auto doc = carts.find_one(db::id_filter(user));
+        Cart cart = doc ? cart_from_bson(doc->view()) : Cart{.user_id = user_id};
+        const std::int64_t read_version = cart.version;
+        for (const auto& id : order_ids) {
+            if (std::find(cart.order_ids.begin(), cart.order_ids.end(), id) ==
+                cart.order_ids.end()) {
+                cart.order_ids.push_back(id);
+            }
+        }
+        cart.keys.insert(keys.begin(), keys.end());
+        cart.version = read_version + 1;
+        if (!doc) {
             try {
-                carts.insert_one(to_bson(after));
+                carts.insert_one(to_bson(cart));
                 return;
             } catch (const db::DbError& error) {
                 if (error.kind() != db::DbErrorKind::kDuplicateKey) throw;
                 continue;
             }
         }
-        db::Bson update;
-        bson_t set;
-        BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-        append_order_ids(&set, after.order_ids);
-        append_keys(&set, after.keys);
-        BSON_APPEND_INT64(&set, "version", after.version);
-        bson_append_document_end(update.get(), &set);
-        if (carts
-                .update_one(db::Bson(BCON_NEW("_id", BCON_OID(&user), "version",
-                                              BCON_INT64(before.version))),
-                            update)
-                .matched > 0) {
-            return;
-        }
+        db::DocumentBuilder update;
+        update.append_document("$set", [&](db::DocumentBuilder& set) {
+            append_order_ids(set, cart.order_ids);
+            append_keys(set, cart.keys);
+            set.append("version", cart.version);
+        });
+        const db::Bson filter =
+            db::DocumentBuilder().append("_id", user).append("version", read_version).build();
+        if (carts.update_one(filter, update.build()).matched > 0) return;
     }
     throw std::runtime_error("carts: could not record the order history of " + user_id);
 }

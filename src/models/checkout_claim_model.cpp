@@ -1,6 +1,7 @@
 #include "models/checkout_claim_model.hpp"
 
 #include "models/cart_model.hpp"
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -66,16 +67,16 @@ std::vector<CheckoutClaim> CheckoutClaimStore::find_stale(std::int64_t claimed_b
 }
 
 bool CheckoutClaimStore::has_legacy_documents() {
-    return !db_.collection(kMigrations)
-                .find_one(db::Bson(BCON_NEW("_id", BCON_UTF8(kCartsMigration))))
-                .has_value();
+    return !db_.collection(kMigrations).find_one(db::id_filter(kCartsMigration)).has_value();
 }
 
 void CheckoutClaimStore::record_migrated() {
     try {
         db_.collection(kMigrations)
-            .insert_one(db::Bson(
-                BCON_NEW("_id", BCON_UTF8(kCartsMigration), "at", BCON_DATE_TIME(db::now_ms()))));
+            .insert_one(db::DocumentBuilder()
+                            .append("_id", kCartsMigration)
+                            .append("at", db::now())
+                            .build());
     } catch (const db::DbError& error) {
         if (error.kind() != db::DbErrorKind::kDuplicateKey) throw;
     }
@@ -103,13 +104,13 @@ void CheckoutClaimStore::drop_legacy_cart_lines() {
 
 void CheckoutClaimStore::remove_legacy_cart_lines(const std::string& user_id,
                                                   const std::vector<std::string>& product_ids) {
-    const bson_oid_t user = require_oid(user_id);
-    for (const auto& id : product_ids) {
-        const bson_oid_t product = require_oid(id);
-        db_.collection(kLegacyCart)
-            .delete_many(
-                db::Bson(BCON_NEW("user_id", BCON_OID(&user), "product_id", BCON_OID(&product))));
-    }
+    std::vector<bson_oid_t> products;
+    for (const auto& id : product_ids) products.push_back(require_oid(id));
+    db_.collection(kLegacyCart)
+        .delete_many(db::DocumentBuilder()
+                         .append("user_id", require_oid(user_id))
+                         .append("product_id", db::in_array(products))
+                         .build());
 }
 
 }  // namespace flaskcart::models

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -168,17 +169,9 @@ std::optional<Order> OrderStore::find_by_id(const std::string& id) {
 
 std::vector<Order> OrderStore::find_by_ids(const std::vector<std::string>& ids) {
     if (ids.empty()) return {};
-    db::Bson filter;
-    bson_t in_doc;
-    bson_t array;
-    BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "_id", &in_doc);
-    BSON_APPEND_ARRAY_BEGIN(&in_doc, "$in", &array);
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        const bson_oid_t oid = require_oid(ids[i]);
-        BSON_APPEND_OID(&array, std::to_string(i).c_str(), &oid);
-    }
-    bson_append_array_end(&in_doc, &array);
-    bson_append_document_end(filter.get(), &in_doc);
+    std::vector<bson_oid_t> oids;
+    for (const auto& id : ids) oids.push_back(require_oid(id));
+    const db::Bson filter = db::DocumentBuilder().append("_id", db::in_array(oids)).build();
     auto found = map_orders(db_.collection(kOrders).find(filter));
     std::vector<Order> ordered;
     for (const auto& id : ids) {
