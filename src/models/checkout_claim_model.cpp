@@ -105,6 +105,7 @@ void CheckoutClaimStore::drop_legacy_cart_lines() {
 void CheckoutClaimStore::remove_legacy_cart_lines(const std::string& user_id,
                                                   const std::vector<std::string>& product_ids) {
     std::vector<bson_oid_t> products;
+    products.reserve(product_ids.size());
     for (const auto& id : product_ids) products.push_back(require_oid(id));
     db_.collection(kLegacyCart)
         .delete_many(db::DocumentBuilder()

@@ -43,7 +43,7 @@ std::vector<db::Bson> documents_of(const db::BsonView& doc, const char* key, boo
     return documents;
 }
 
-std::vector<Order> map_orders(std::vector<db::Bson> docs) {
+std::vector<Order> map_orders(const std::vector<db::Bson>& docs) {
     std::vector<Order> orders;
     orders.reserve(docs.size());
     for (const auto& doc : docs) orders.push_back(order_from_bson(doc.view()));
@@ -170,6 +170,7 @@ std::optional<Order> OrderStore::find_by_id(const std::string& id) {
 std::vector<Order> OrderStore::find_by_ids(const std::vector<std::string>& ids) {
     if (ids.empty()) return {};
     std::vector<bson_oid_t> oids;
+    oids.reserve(ids.size());
     for (const auto& id : ids) oids.push_back(require_oid(id));
     const db::Bson filter = db::DocumentBuilder().append("_id", db::in_array(oids)).build();
     auto found = map_orders(db_.collection(kOrders).find(filter));
