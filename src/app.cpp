@@ -75,9 +75,9 @@ struct App::Components {
           orders(db),
           ledger(db),
           checkout_claims(db),
-          product_lookup(products),
+          product_lookup(catalog),
           cart_service(cart, product_lookup),
-          checkout(config, products, cart, orders, ledger, checkout_claims),
+          checkout(config, product_lookup, cart, orders, ledger, checkout_claims),
           leases(db),
           writer_role([&db] { return models::detect_server_kind(db); }, leases, this_process(),
                       services::LeaseTiming{}, config.read_only),
@@ -104,13 +104,14 @@ struct App::Components {
     models::OrderStore orders;
     models::ProductStockLedger ledger;
     models::CheckoutClaimStore checkout_claims;
-    services::StoredProductLookup product_lookup;
+    // Before product_lookup, which keeps a reference to it.
+    services::CatalogReadModel catalog{&routes::render_product_json};
+    services::CatalogProductLookup product_lookup;
     services::CartService cart_service;
     services::CheckoutService checkout;
     models::LeaseStore leases;
     services::WriterRole writer_role;
     models::ChangeLogStore changes;
-    services::CatalogReadModel catalog{&routes::render_product_json};
     services::AccessCache access;
     services::ChangeFeed feed;
 };
@@ -260,7 +261,6 @@ void App::register_routes() {
                                   .categories = parts.categories,
                                   .products = parts.products,
                                   .images = parts.images,
-                                  .orders = parts.orders,
                                   .catalog = parts.catalog,
                                   .auth = parts.auth,
                                   .cart = parts.cart_service,
@@ -287,6 +287,7 @@ void App::run_maintenance_once() {
             load_demo_catalog_if_empty();
         }
         spdlog::info("database indexes are in place");
+        if (may_write) components_->checkout.migrate_legacy_documents();
         // The read models, before /ready turns 200: catalog reads are served from them.
         components_->feed.load();
         indexes_ready_ = true;
@@ -297,15 +298,12 @@ void App::run_maintenance_once() {
         spdlog::info("purged {} expired token revocations", purged);
     }
     const auto report = components_->checkout.recover(db::now_ms());
-    if (report.orders_failed + report.orders_cleaned + report.holds_committed +
-            report.cancellations_restocked + report.returns_forgotten + report.claims_settled >
-        0) {
+    if (report.total() > report.holds_committed) {
         spdlog::info(
-            "checkout recovery: {} abandoned checkouts failed, {} failed orders released, {} "
-            "holds committed, {} cancellations restocked, {} return markers dropped, {} cart "
-            "claims settled",
-            report.orders_failed, report.orders_cleaned, report.holds_committed,
-            report.cancellations_restocked, report.returns_forgotten, report.claims_settled);
+            "checkout recovery: {} orders of earlier versions released, {} holds committed, {} "
+            "cancellations restocked, {} return markers dropped, {} cart claims settled",
+            report.orders_cleaned, report.holds_committed, report.cancellations_restocked,
+            report.returns_forgotten, report.claims_settled);
     }
 }
 

@@ -15,7 +15,7 @@ void register_api_routes(http::Router& router, const ApiDependencies& deps) {
     routes::register_product_routes(router, deps.products, deps.images, deps.catalog, deps.auth,
                                     deps.config);
     routes::register_cart_routes(router, deps.cart, deps.auth);
-    routes::register_order_routes(router, deps.checkout, deps.orders, deps.auth);
+    routes::register_order_routes(router, deps.checkout, deps.auth);
 }
 
 }  // namespace flaskcart

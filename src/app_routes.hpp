@@ -38,7 +38,6 @@ struct ApiDependencies {
     models::CategoryStore& categories;
     models::ProductStore& products;
     models::ImageStore& images;
-    models::OrderStore& orders;
     const services::CatalogReadModel& catalog;
     services::AuthService& auth;
     services::CartService& cart;

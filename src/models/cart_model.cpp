@@ -1,167 +1,475 @@
 #include "models/cart_model.hpp"
 
+#include <algorithm>
+
+#include "utils/bson_document.hpp"
+#include "utils/crypto.hpp"
 #include "utils/db.hpp"
+#include "utils/errors.hpp"
 
 namespace flaskcart::models {
 
 namespace {
 
-constexpr const char* kCart = "cart";
+constexpr const char* kCarts = "carts";
+// Optimistic writes retry this often when other writes keep coming between read and write.
+constexpr int kWriteAttempts = 8;
 
 bson_oid_t require_oid(const std::string& id) {
     auto oid = db::parse_oid(id);
-    if (!oid) throw std::invalid_argument("cart: not an ObjectId: " + id);
+    if (!oid) throw std::invalid_argument("carts: not an ObjectId: " + id);
     return *oid;
 }
 
-db::Bson line_filter(const bson_oid_t& user, const bson_oid_t& product) {
-    return db::Bson(BCON_NEW("user_id", BCON_OID(&user), "product_id", BCON_OID(&product)));
+// {field: {$exists: present}}.
+db::Bson exists(std::string_view field, bool present) {
+    return db::DocumentBuilder()
+        .append_document(
+            field, [&](db::DocumentBuilder& condition) { condition.append("$exists", present); })
+        .build();
+}
+
+// Calls `visit(key, value)` for each field of the sub-document `key` of `doc` (none when it is
+// absent); throws when present but not a document.
+template <typename Visit>
+void for_each_field(const bson_t* doc, const char* key, Visit&& visit) {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, doc, key)) return;
+    bson_iter_t child;
+    if (!BSON_ITER_HOLDS_DOCUMENT(&it) || !bson_iter_recurse(&it, &child)) {
+        throw std::runtime_error(std::string("carts: ") + key + " is not a document");
+    }
+    while (bson_iter_next(&child)) visit(std::string(bson_iter_key(&child)), child);
+}
+
+CartLine line_from(const std::string& user_id, const std::string& product_id,
+                   const bson_iter_t& element) {
+    if (!BSON_ITER_HOLDS_DOCUMENT(&element) || !db::parse_oid(product_id)) {
+        throw std::runtime_error("carts: a line of the wrong shape");
+    }
+    std::uint32_t length = 0;
+    const std::uint8_t* data = nullptr;
+    bson_iter_document(&element, &length, &data);
+    const db::Bson copy(bson_new_from_data(data, length));
+    const db::BsonView view = copy.view();
+    auto line_id = view.get_oid("line_id");
+    auto quantity = view.get_int64("quantity");
+    if (!line_id || !quantity) throw std::runtime_error("carts: a line of the wrong shape");
+    return {db::oid_to_string(*line_id), user_id, product_id, *quantity,
+            view.get_date_ms("added_at").value_or(0)};
+}
+
+void append_lines(db::DocumentBuilder& parent, std::string_view key,
+                  const std::vector<CartLine>& lines, std::int64_t now) {
+    parent.append_document(key, [&](db::DocumentBuilder& doc) {
+        for (const auto& line : lines) {
+            const bson_oid_t id = require_oid(line.id);
+            require_oid(line.product_id);
+            doc.append_document(line.product_id, [&](db::DocumentBuilder& item) {
+                item.append("line_id", id)
+                    .append("quantity", line.quantity)
+                    .append("added_at", db::time_from_ms(line.added_at_ms))
+                    .append("updated_at", db::time_from_ms(now));
+            });
+        }
+    });
+}
+
+void append_claim(db::DocumentBuilder& parent, std::string_view key, const CartClaim& claim) {
+    const bson_oid_t order = require_oid(claim.order_id);
+    parent.append_document(key, [&](db::DocumentBuilder& doc) {
+        doc.append("token", claim.token)
+            .append("order_id", order)
+            .append("claimed_at", db::time_from_ms(claim.claimed_at_ms))
+            .append_if_present("key", claim.key_digest)
+            .append("fingerprint", claim.fingerprint);
+        if (claim.revoked) doc.append("revoked", true);
+        if (claim.placed) doc.append("order", to_bson(*claim.placed));
+    });
+}
+
+CartClaim claim_from(const db::BsonView& view) {
+    auto token = view.get_string("token");
+    auto order = view.get_oid("order_id");
+    if (!token || !order) throw std::runtime_error("carts: a checkout claim of the wrong shape");
+    CartClaim claim;
+    claim.token = *token;
+    claim.order_id = db::oid_to_string(*order);
+    claim.claimed_at_ms = view.get_date_ms("claimed_at").value_or(0);
+    claim.key_digest = view.get_string("key");
+    claim.fingerprint = view.get_string("fingerprint").value_or("");
+    claim.revoked = view.get_bool("revoked").value_or(false);
+    if (auto placed = view.get_document("order")) claim.placed = order_from_bson(placed->view());
+    return claim;
+}
+
+void append_order_ids(db::DocumentBuilder& parent, const std::vector<std::string>& ids) {
+    parent.append_array("order_ids", [&](db::ArrayBuilder& array) {
+        for (const auto& id : ids) array.append(require_oid(id));
+    });
+}
+
+void append_keys(db::DocumentBuilder& parent, const std::map<std::string, std::string>& keys) {
+    parent.append_document("keys", [&](db::DocumentBuilder& doc) {
+        for (const auto& [digest, order_id] : keys) doc.append(digest, require_oid(order_id));
+    });
+}
+
+// The operators `fill` appends, and {$inc: {version: 1}}: every write moves the version on.
+template <typename Fill>
+db::Bson versioned_update(Fill&& fill) {
+    db::DocumentBuilder update;
+    fill(update);
+    update.append_document(
+        "$inc", [](db::DocumentBuilder& inc) { inc.append("version", std::int64_t{1}); });
+    return update.build();
+}
+
+// `lines` minus the products of `order`.
+std::vector<CartLine> without_ordered(std::vector<CartLine> lines, const Order& order) {
+    std::erase_if(lines, [&](const CartLine& line) {
+        return std::any_of(order.lines.begin(), order.lines.end(), [&](const OrderLine& ordered) {
+            return ordered.product_id == line.product_id;
+        });
+    });
+    return lines;
+}
+
+DomainError checkout_in_progress() {
+    return {ErrorKind::kConflict,
+            "a checkout of this cart is in progress; retry when it has finished",
+            {{"cart", "is being checked out"}},
+            1};
 }
 
 }  // namespace
 
-db::Bson to_bson(const CartLine& line) {
-    const bson_oid_t id = require_oid(line.id);
-    const bson_oid_t user = require_oid(line.user_id);
-    const bson_oid_t product = require_oid(line.product_id);
-    return db::Bson(BCON_NEW("_id", BCON_OID(&id), "user_id", BCON_OID(&user), "product_id",
-                             BCON_OID(&product), "quantity", BCON_INT64(line.quantity), "added_at",
-                             BCON_DATE_TIME(line.added_at_ms)));
-}
-
-CartLine cart_line_from_bson(const db::BsonView& doc) {
-    auto id = doc.get_oid("_id");
-    auto user = doc.get_oid("user_id");
-    auto product = doc.get_oid("product_id");
-    auto quantity = doc.get_int64("quantity");
-    if (!id || !user || !product || !quantity) {
-        throw std::runtime_error("cart: document of the wrong shape");
+const CartLine* Cart::line_for(const std::string& product_id) const {
+    for (const auto& line : lines) {
+        if (line.product_id == product_id) return &line;
     }
-    return {db::oid_to_string(*id), db::oid_to_string(*user), db::oid_to_string(*product),
-            *quantity, doc.get_date_ms("added_at").value_or(0)};
+    return nullptr;
 }
 
-void CartStore::ensure_indexes(db::Db& db) {
-    // cart_user_product_unique: one line per (user, product); serves the cart view (prefix
-    // user_id), the upsert, and checkout's clean-up.
-    // cart_product: DELETE /products/{id} removes the product from every cart.
-    db.collection(kCart).create_indexes(
-        {{"cart_user_product_unique", {{"user_id", 1}, {"product_id", 1}}, true},
-         {"cart_product", {{"product_id", 1}}, false}});
+std::string idempotency_key_digest(const std::string& key) {
+    return "k" + crypto::digest_hex(key).substr(0, 32);
+}
+
+db::Bson to_bson(const Cart& cart) {
+    const std::int64_t now = db::now_ms();
+    db::DocumentBuilder doc;
+    doc.append("_id", require_oid(cart.user_id))
+        .append("version", cart.version)
+        .append("updated_at", db::time_from_ms(now));
+    append_lines(doc, "lines", cart.lines, now);
+    if (cart.checkout) append_claim(doc, "checkout", *cart.checkout);
+    append_order_ids(doc, cart.order_ids);
+    append_keys(doc, cart.keys);
+    return doc.build();
+}
+
+Cart cart_from_bson(const db::BsonView& doc) {
+    auto user = doc.get_oid("_id");
+    auto version = doc.get_int64("version");
+    if (!user || !version) throw std::runtime_error("carts: document of the wrong shape");
+    Cart cart;
+    cart.user_id = db::oid_to_string(*user);
+    cart.stored = true;
+    cart.version = *version;
+    for_each_field(doc.get(), "lines", [&](const std::string& key, const bson_iter_t& element) {
+        cart.lines.push_back(line_from(cart.user_id, key, element));
+    });
+    std::stable_sort(cart.lines.begin(), cart.lines.end(),
+                     [](const CartLine& a, const CartLine& b) {
+                         return std::tie(a.added_at_ms, a.id) < std::tie(b.added_at_ms, b.id);
+                     });
+    if (auto claim = doc.get_document("checkout")) cart.checkout = claim_from(claim->view());
+    for (const auto& oid : doc.get_oids("order_ids")) {
+        cart.order_ids.push_back(db::oid_to_string(oid));
+    }
+    for_each_field(doc.get(), "keys", [&](const std::string& key, const bson_iter_t& element) {
+        if (BSON_ITER_HOLDS_OID(&element)) {
+            cart.keys.emplace(key, db::oid_to_string(*bson_iter_oid(&element)));
+        }
+    });
+    return cart;
+}
+
+std::optional<Cart> CartStore::find(const std::string& user_id) {
+    auto doc = db_.collection(kCarts).find_one(db::id_filter(require_oid(user_id)));
+    if (!doc) return std::nullopt;
+    return cart_from_bson(doc->view());
 }
 
 std::vector<CartLine> CartStore::lines_for(const std::string& user_id) {
-    const bson_oid_t user = require_oid(user_id);
-    db::Bson opts(BCON_NEW("sort", "{", "added_at", BCON_INT32(1), "_id", BCON_INT32(1), "}"));
-    std::vector<CartLine> lines;
-    for (const auto& doc :
-         db_.collection(kCart).find(db::Bson(BCON_NEW("user_id", BCON_OID(&user))), &opts)) {
-        lines.push_back(cart_line_from_bson(doc.view()));
-    }
-    return lines;
+    auto cart = find(user_id);
+    return cart ? cart->lines : std::vector<CartLine>{};
 }
 
 std::optional<CartLine> CartStore::find_line(const std::string& user_id,
                                              const std::string& product_id) {
-    auto doc =
-        db_.collection(kCart).find_one(line_filter(require_oid(user_id), require_oid(product_id)));
-    if (!doc) return std::nullopt;
-    return cart_line_from_bson(doc->view());
+    auto cart = find(user_id);
+    if (!cart) return std::nullopt;
+    const CartLine* line = cart->line_for(product_id);
+    return line ? std::optional<CartLine>(*line) : std::nullopt;
+}
+
+bool CartStore::write_if_unchanged(db::Collection& carts, const Cart& before, const Cart& after) {
+    if (!before.stored) {
+        try {
+            carts.insert_one(to_bson(after));
+            return true;
+        } catch (const db::DbError& error) {
+            if (error.kind() != db::DbErrorKind::kDuplicateKey) throw;
+            return false;  // created meanwhile (by another instance): read it again
+        }
+    }
+    const db::Bson filter = db::DocumentBuilder()
+                                .append("_id", require_oid(after.user_id))
+                                .append("version", before.version)
+                                .build();
+    db::DocumentBuilder update;
+    update.append_document("$set", [&](db::DocumentBuilder& set) {
+        append_lines(set, "lines", after.lines, db::now_ms());
+        set.append("version", after.version).append("updated_at", db::now());
+    });
+    return carts.update_one(filter, update.build()).matched > 0;
+}
+
+// The cart's lock is held from the read to the write, so writers of one cart in this process
+// never race (on FerretDB that is what makes the write safe); the version condition covers
+// other instances on MongoDB.
+template <typename ChangeFn>
+Cart CartStore::modify(const std::string& user_id, ChangeFn&& change) {
+    const bson_oid_t user = require_oid(user_id);
+    for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+        auto carts = db_.collection(kCarts);
+        auto guard = db_.lock_document(kCarts, user);
+        auto doc = carts.find_one(db::id_filter(user));
+        Cart before = doc ? cart_from_bson(doc->view()) : Cart{.user_id = user_id};
+        if (before.checkout) throw checkout_in_progress();
+        Cart after = before;
+        if (change(after) == Change::kKeep) return before;
+        after.stored = true;
+        after.version = before.version + 1;
+        if (write_if_unchanged(carts, before, after)) return after;
+    }
+    throw DomainError::unavailable("the cart is changing too often; retry", 1);
 }
 
 CartStore::AddResult CartStore::add(const std::string& user_id, const std::string& product_id,
                                     std::int64_t quantity, std::int64_t max_total) {
-    const bson_oid_t user = require_oid(user_id);
-    const bson_oid_t product = require_oid(product_id);
-    const std::string lock_key = user_id + product_id;
     AddResult outcome;
-    if (quantity <= max_total) {
-        for (int attempt = 0; attempt < 4 && !outcome.line; ++attempt) {
-            const std::int64_t now = db::now_ms();
-            // Only a line that stays within max_total grows: check and write in one step.
-            db::Bson grow_filter(BCON_NEW("user_id", BCON_OID(&user), "product_id",
-                                          BCON_OID(&product), "quantity", "{", "$lte",
-                                          BCON_INT64(max_total - quantity), "}"));
-            db::Bson grow(BCON_NEW("$inc", "{", "quantity", BCON_INT64(quantity), "}", "$set", "{",
-                                   "updated_at", BCON_DATE_TIME(now), "}"));
-            bool grown = false;
-            {
-                auto cart = db_.collection(kCart);
-                auto guard = db_.lock_document(kCart, lock_key);
-                grown = cart.update_one(grow_filter, grow).matched > 0;
+    const std::int64_t now = db::now_ms();
+    const Cart written = modify(user_id, [&](Cart& cart) {
+        outcome = AddResult{};
+        for (auto& line : cart.lines) {
+            if (line.product_id != product_id) continue;
+            if (line.quantity + quantity > max_total) {
+                outcome.previous_quantity = line.quantity;
+                return Change::kKeep;
             }
-            if (grown) {
-                outcome.line = find_line(user_id, product_id);
-                if (outcome.line) break;
-                continue;  // removed right after it grew: start again from nothing
-            }
-            // No line within the limit: either there is none (insert it) or it is full. The
-            // unique index decides between two concurrent inserts; a loser tries again.
-            const bson_oid_t id = db::new_oid();
-            try {
-                db_.collection(kCart).insert_one(db::Bson(
-                    BCON_NEW("_id", BCON_OID(&id), "user_id", BCON_OID(&user), "product_id",
-                             BCON_OID(&product), "quantity", BCON_INT64(quantity), "added_at",
-                             BCON_DATE_TIME(now), "updated_at", BCON_DATE_TIME(now))));
-                outcome.created = true;
-                outcome.line = CartLine{db::oid_to_string(id), user_id, product_id, quantity, now};
-            } catch (const db::DbError& error) {
-                if (error.kind() != db::DbErrorKind::kDuplicateKey) throw;
-                auto existing = find_line(user_id, product_id);
-                if (existing && existing->quantity + quantity > max_total) {
-                    outcome.previous_quantity = existing->quantity;
-                    return outcome;
-                }
-            }
+            line.quantity += quantity;
+            outcome.line = line;
+            return Change::kWrite;
         }
-        if (outcome.line) return outcome;
-    }
-    if (auto existing = find_line(user_id, product_id)) {
-        outcome.previous_quantity = existing->quantity;
-    }
+        if (quantity > max_total) return Change::kKeep;
+        CartLine line{db::oid_to_string(db::new_oid()), user_id, product_id, quantity, now};
+        cart.lines.push_back(line);
+        outcome.line = line;
+        outcome.created = true;
+        return Change::kWrite;
+    });
+    (void)written;
     return outcome;
 }
 
 std::optional<CartLine> CartStore::set_quantity(const std::string& user_id,
                                                 const std::string& product_id,
                                                 std::int64_t quantity) {
-    const db::Bson filter = line_filter(require_oid(user_id), require_oid(product_id));
-    const db::Bson update(BCON_NEW("$set", "{", "quantity", BCON_INT64(quantity), "updated_at",
-                                   BCON_DATE_TIME(db::now_ms()), "}"));
-    std::int64_t matched = 0;
-    {
-        auto cart = db_.collection(kCart);
-        auto guard = db_.lock_document(kCart, user_id + product_id);
-        matched = cart.update_one(filter, update).matched;
-    }
-    if (matched == 0) return std::nullopt;
-    return find_line(user_id, product_id);
+    std::optional<CartLine> updated;
+    modify(user_id, [&](Cart& cart) {
+        updated.reset();
+        for (auto& line : cart.lines) {
+            if (line.product_id != product_id) continue;
+            line.quantity = quantity;
+            updated = line;
+            return Change::kWrite;
+        }
+        return Change::kKeep;
+    });
+    return updated;
 }
 
 bool CartStore::remove(const std::string& user_id, const std::string& product_id) {
-    const db::Bson filter = line_filter(require_oid(user_id), require_oid(product_id));
-    auto cart = db_.collection(kCart);
-    auto guard = db_.lock_document(kCart, user_id + product_id);
-    return cart.delete_one(filter) > 0;
+    bool removed = false;
+    modify(user_id, [&](Cart& cart) {
+        removed = std::erase_if(cart.lines, [&](const CartLine& line) {
+                      return line.product_id == product_id;
+                  }) > 0;
+        return removed ? Change::kWrite : Change::kKeep;
+    });
+    return removed;
 }
 
-std::int64_t CartStore::remove_products(const std::string& user_id,
-                                        const std::vector<std::string>& product_ids) {
-    const bson_oid_t user = require_oid(user_id);
-    db::Bson filter(BCON_NEW("user_id", BCON_OID(&user)));
-    bson_t in_doc;
-    bson_t array;
-    BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "product_id", &in_doc);
-    BSON_APPEND_ARRAY_BEGIN(&in_doc, "$in", &array);
-    int i = 0;
-    for (const auto& id : product_ids) {
-        const bson_oid_t product = require_oid(id);
-        const std::string key = std::to_string(i++);
-        BSON_APPEND_OID(&array, key.c_str(), &product);
+std::int64_t CartStore::remove_product_everywhere(const std::string& product_id) {
+    require_oid(product_id);
+    std::int64_t removed = 0;
+    for (const auto& doc : db_.collection(kCarts).find(exists("lines." + product_id, true))) {
+        const auto user = doc.view().get_oid("_id");
+        if (!user) continue;
+        try {
+            if (remove(db::oid_to_string(*user), product_id)) ++removed;
+        } catch (const DomainError&) {
+            // Held by a checkout: the line stays, and checkout refuses it as gone.
+        }
     }
-    bson_append_array_end(&in_doc, &array);
-    bson_append_document_end(filter.get(), &in_doc);
-    return db_.collection(kCart).delete_many(filter);
+    return removed;
+}
+
+std::optional<Cart> CartStore::claim(const std::string& user_id, const CartClaim& claim) {
+    const bson_oid_t user = require_oid(user_id);
+    db::DocumentBuilder filter;
+    filter.append("_id", user).append_fields(exists("checkout", false));
+    const db::Bson update = versioned_update([&](db::DocumentBuilder& ops) {
+        ops.append_document("$set", [&](db::DocumentBuilder& set) {
+            append_claim(set, "checkout", claim);
+            set.append("updated_at", db::now());
+        });
+    });
+    auto carts = db_.collection(kCarts);
+    auto guard = db_.lock_document(kCarts, user);
+    auto doc = carts.find_one_and_update(filter.build(), update, false);
+    if (!doc) return std::nullopt;
+    return cart_from_bson(doc->view());
+}
+
+bool CartStore::update_claimed(const std::string& user_id, const db::Bson& condition,
+                               const db::Bson& update) {
+    return db_.update_if(kCarts, require_oid(user_id), condition, update);
+}
+
+bool CartStore::record_placed(const std::string& user_id, const std::string& token,
+                              const Order& order) {
+    db::DocumentBuilder condition;
+    condition.append("checkout.token", token)
+        .append_document("checkout.revoked",
+                         [](db::DocumentBuilder& not_revoked) { not_revoked.append("$ne", true); })
+        .append_fields(exists("checkout.order", false));
+    return update_claimed(user_id, condition.build(),
+                          versioned_update([&](db::DocumentBuilder& ops) {
+                              ops.append_document("$set", [&](db::DocumentBuilder& set) {
+                                  set.append("checkout.order", to_bson(order));
+                              });
+                          }));
+}
+
+bool CartStore::revoke(const std::string& user_id, const std::string& token) {
+    db::DocumentBuilder condition;
+    condition.append("checkout.token", token).append_fields(exists("checkout.order", false));
+    return update_claimed(
+        user_id, condition.build(), versioned_update([](db::DocumentBuilder& ops) {
+            ops.append_document(
+                "$set", [](db::DocumentBuilder& set) { set.append("checkout.revoked", true); });
+        }));
+}
+
+bool CartStore::release(const std::string& user_id, const std::string& token) {
+    return update_claimed(user_id, db::DocumentBuilder().append("checkout.token", token).build(),
+                          versioned_update([](db::DocumentBuilder& ops) {
+                              ops.append_document("$unset", [](db::DocumentBuilder& unset) {
+                                  unset.append("checkout", "");
+                              });
+                          }));
+}
+
+bool CartStore::finish(const std::string& user_id, const std::string& token, const Order& order,
+                       const std::optional<std::string>& key_digest, const Cart* known) {
+    const bson_oid_t order_oid = require_oid(order.id);
+    for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+        std::optional<Cart> cart =
+            known != nullptr && attempt == 0 ? std::optional<Cart>(*known) : find(user_id);
+        if (!cart || !cart->checkout || cart->checkout->token != token) return false;
+        const db::Bson update = versioned_update([&](db::DocumentBuilder& ops) {
+            ops.append_document("$set", [&](db::DocumentBuilder& set) {
+                append_lines(set, "lines", without_ordered(cart->lines, order), db::now_ms());
+                if (key_digest) set.append("keys." + *key_digest, order_oid);
+            });
+            ops.append_document("$unset",
+                                [](db::DocumentBuilder& unset) { unset.append("checkout", ""); });
+            ops.append_document(
+                "$push", [&](db::DocumentBuilder& push) { push.append("order_ids", order_oid); });
+        });
+        const db::Bson condition = db::DocumentBuilder()
+                                       .append("version", cart->version)
+                                       .append("checkout.token", token)
+                                       .build();
+        if (update_claimed(user_id, condition, update)) return true;
+    }
+    throw DomainError::unavailable("the cart is changing too often; retry", 1);
+}
+
+std::vector<Cart> CartStore::find_claimed(std::int64_t limit) {
+    const db::Bson opts = db::DocumentBuilder().append("limit", limit).build();
+    std::vector<Cart> carts;
+    for (const auto& doc : db_.collection(kCarts).find(exists("checkout", true), &opts)) {
+        carts.push_back(cart_from_bson(doc.view()));
+    }
+    return carts;
+}
+
+std::int64_t CartStore::migrate_lines(const std::string& user_id,
+                                      const std::vector<CartLine>& lines) {
+    bool changed = false;
+    modify(user_id, [&](Cart& cart) {
+        changed = false;
+        for (const auto& line : lines) {
+            if (cart.line_for(line.product_id) != nullptr) continue;
+            cart.lines.push_back(line);
+            changed = true;
+        }
+        return changed ? Change::kWrite : Change::kKeep;
+    });
+    return changed ? 1 : 0;
+}
+
+void CartStore::add_history(const std::string& user_id, const std::vector<std::string>& order_ids,
+                            const std::map<std::string, std::string>& keys) {
+    const bson_oid_t user = require_oid(user_id);
+    for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
+        auto carts = db_.collection(kCarts);
+        auto guard = db_.lock_document(kCarts, user);
+        auto doc = carts.find_one(db::id_filter(user));
+        Cart cart = doc ? cart_from_bson(doc->view()) : Cart{.user_id = user_id};
+        const std::int64_t read_version = cart.version;
+        for (const auto& id : order_ids) {
+            if (std::find(cart.order_ids.begin(), cart.order_ids.end(), id) ==
+                cart.order_ids.end()) {
+                cart.order_ids.push_back(id);
+            }
+        }
+        cart.keys.insert(keys.begin(), keys.end());
+        cart.version = read_version + 1;
+        if (!doc) {
+            try {
+                carts.insert_one(to_bson(cart));
+                return;
+            } catch (const db::DbError& error) {
+                if (error.kind() != db::DbErrorKind::kDuplicateKey) throw;
+                continue;
+            }
+        }
+        db::DocumentBuilder update;
+        update.append_document("$set", [&](db::DocumentBuilder& set) {
+            append_order_ids(set, cart.order_ids);
+            append_keys(set, cart.keys);
+            set.append("version", cart.version);
+        });
+        const db::Bson filter =
+            db::DocumentBuilder().append("_id", user).append("version", read_version).build();
+        if (carts.update_one(filter, update.build()).matched > 0) return;
+    }
+    throw std::runtime_error("carts: could not record the order history of " + user_id);
 }
 
 }  // namespace flaskcart::models

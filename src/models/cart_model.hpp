@@ -1,27 +1,72 @@
 #pragma once
-// Collection `cart`: one document per (user, product) line, {_id, user_id, product_id,
-// quantity, added_at, updated_at}, under a unique index on (user_id, product_id).
+// Collection `carts`: one document per customer, _id = the user's id, so every cart read and
+// write is a lookup by _id:
+//   {_id, version, updated_at,
+//    lines: {<product id>: {line_id, quantity, added_at, updated_at}},
+//    checkout?: {token, order_id, claimed_at, key?, fingerprint, revoked?, order?},
+//    order_ids: [ids of the customer's placed orders, oldest first],
+//    keys: {<digest of an Idempotency-Key>: order id}}
+// Lines are keyed by product, so a product is one line and DELETE /products/{id} unsets one
+// field. `version` grows with every write: a write is conditional on the version it read
+// (optimistic concurrency, atomic on MongoDB; serialized per document in-process on FerretDB,
+// whose conditional updates are not atomic). `checkout` is the claim of the checkout running on
+// the cart (services/checkout_service.hpp): while it is there the lines do not change.
+// `order_ids` and `keys` are the customer's order history and Idempotency-Keys, written by the
+// same write that empties the cart after a checkout.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "models/order_model.hpp"
 
 namespace flaskcart::db {
 class Db;
 class Bson;
 class BsonView;
+class Collection;
 }  // namespace flaskcart::db
 
 namespace flaskcart::models {
 
 struct CartLine {
-    std::string id;
+    std::string id;  // line_id: stable while the line exists
     std::string user_id;
     std::string product_id;
     std::int64_t quantity = 0;
     std::int64_t added_at_ms = 0;
 };
+
+// The claim a checkout holds on the cart (see services/checkout_service.hpp).
+struct CartClaim {
+    std::string token;     // random, names the checkout holding the claim
+    std::string order_id;  // the order it is placing (chosen before anything is reserved)
+    std::optional<std::string> key_digest;
+    std::string fingerprint;
+    std::int64_t claimed_at_ms = 0;
+    bool revoked = false;         // recovery took it over: the checkout may no longer place
+    std::optional<Order> placed;  // set at the point of no return: the order to insert
+};
+
+struct Cart {
+    std::string user_id;
+    bool stored = false;  // a document exists
+    std::int64_t version = 0;
+    std::vector<CartLine> lines;  // oldest first
+    std::optional<CartClaim> checkout;
+    std::vector<std::string> order_ids;       // oldest first
+    std::map<std::string, std::string> keys;  // key digest → order id
+
+    const CartLine* line_for(const std::string& product_id) const;
+};
+
+// The stored shape of `cart` (see the top of this file). Throws std::invalid_argument when an
+// id is not an ObjectId.
+db::Bson to_bson(const Cart& cart);
+// Throws std::runtime_error for a document of the wrong shape.
+Cart cart_from_bson(const db::BsonView& doc);
 
 // The cart lines CartService works on; the seam its unit tests replace with a fake.
 class CartLineStore {
@@ -37,8 +82,7 @@ class CartLineStore {
         std::int64_t previous_quantity = 0;  // when refused: what the line held
     };
     // Adds `quantity` to the line, creating it if needed, unless the line would then hold more
-    // than `max_total`. Check and write are one conditional write, so concurrent adds cannot
-    // pass the limit together.
+    // than `max_total`. Check and write are one conditional write.
     virtual AddResult add(const std::string& user_id, const std::string& product_id,
                           std::int64_t quantity, std::int64_t max_total) = 0;
     // std::nullopt when the user has no such line.
@@ -48,36 +92,70 @@ class CartLineStore {
     virtual bool remove(const std::string& user_id, const std::string& product_id) = 0;
 };
 
-// The stored shape of a line ({_id, user_id, product_id, quantity, added_at}, what add()'s
-// upsert produces); throws std::invalid_argument when an id is not an ObjectId.
-db::Bson to_bson(const CartLine& line);
-// Throws std::runtime_error for a document of the wrong shape (ids not ObjectIds, quantity not
-// an integer).
-CartLine cart_line_from_bson(const db::BsonView& doc);
-
-// Data access for `cart`. Thread-safe. Ids are 24-hex strings validated by the caller.
+// Data access for `carts`. Thread-safe. Ids are 24-hex strings validated by the caller. Every
+// write takes the cart's in-process document lock. Cart writes throw DomainError (conflict)
+// while a checkout holds the cart.
 class CartStore final : public CartLineStore {
   public:
     explicit CartStore(db::Db& db) : db_(db) {}
-    static void ensure_indexes(db::Db& db);
+    // No secondary index: every read and write is by _id.
+    static void ensure_indexes(db::Db&) {}
 
+    // 1 command each.
+    std::optional<Cart> find(const std::string& user_id);
     std::vector<CartLine> lines_for(const std::string& user_id) override;
     std::optional<CartLine> find_line(const std::string& user_id,
                                       const std::string& product_id) override;
-    // {user, product, quantity ≤ max_total − quantity} → $inc, else an insert under the unique
-    // (user_id, product_id) index. On FerretDB the update is serialized per line in-process;
-    // the lock covers that one write only.
+    // A read and a conditional write: 2 commands (more only when a concurrent write raced).
     AddResult add(const std::string& user_id, const std::string& product_id, std::int64_t quantity,
                   std::int64_t max_total) override;
     std::optional<CartLine> set_quantity(const std::string& user_id, const std::string& product_id,
                                          std::int64_t quantity) override;
     bool remove(const std::string& user_id, const std::string& product_id) override;
-    // The cart lines of `product_ids` (the ordered ones) — delete_many.
-    std::int64_t remove_products(const std::string& user_id,
-                                 const std::vector<std::string>& product_ids);
+    // DELETE /products/{id}: the product's line leaves every cart. Returns the lines removed.
+    std::int64_t remove_product_everywhere(const std::string& product_id);
+
+    // --- checkout (services/checkout_service.hpp) ---
+    // Claims the cart if no checkout holds it, in one findAndModify; returns the cart as
+    // claimed, or std::nullopt when it is held or does not exist.
+    std::optional<Cart> claim(const std::string& user_id, const CartClaim& claim);
+    // The point of no return: records the order in the claim, only while `token` holds it and
+    // it is not revoked. False when recovery took the claim over.
+    bool record_placed(const std::string& user_id, const std::string& token, const Order& order);
+    // Stops the claim's checkout from placing (recovery's takeover). False when the claim is not
+    // held by `token` any more, or its order was already recorded as placed.
+    bool revoke(const std::string& user_id, const std::string& token);
+    // Ends a placed checkout: the ordered products leave the cart, the order joins the history
+    // (and its key, if any), the claim goes. `known`, when given, is the cart as the caller
+    // last saw it (its version saves a read). False when `token` no longer holds the claim.
+    bool finish(const std::string& user_id, const std::string& token, const Order& order,
+                const std::optional<std::string>& key_digest, const Cart* known);
+    // Drops the claim `token` holds, lines unchanged (a checkout that placed nothing).
+    bool release(const std::string& user_id, const std::string& token);
+    // For the full recovery pass: carts a checkout holds (a scan; not on the periodic path).
+    std::vector<Cart> find_claimed(std::int64_t limit);
+
+    // Start-up migration from the one-document-per-line `cart` collection (and orders' keys and
+    // history) of earlier versions; a no-op once done. Returns the carts written.
+    std::int64_t migrate_lines(const std::string& user_id, const std::vector<CartLine>& lines);
+    void add_history(const std::string& user_id, const std::vector<std::string>& order_ids,
+                     const std::map<std::string, std::string>& keys);
 
   private:
+    enum class Change { kWrite, kKeep };
+    // Reads the cart, applies `change` to a copy and writes it back conditional on the version
+    // read; retries when another write came between. Throws DomainError while a checkout holds
+    // the cart. Returns the cart as written (or as read, for kKeep).
+    template <typename ChangeFn>
+    Cart modify(const std::string& user_id, ChangeFn&& change);
+    bool write_if_unchanged(db::Collection& carts, const Cart& before, const Cart& after);
+    bool update_claimed(const std::string& user_id, const db::Bson& condition,
+                        const db::Bson& update);
+
     db::Db& db_;
 };
+
+// Digest of an Idempotency-Key, as stored in `keys` (a field name whatever the key holds).
+std::string idempotency_key_digest(const std::string& key);
 
 }  // namespace flaskcart::models

@@ -1,5 +1,7 @@
 #include "models/checkout_claim_model.hpp"
 
+#include "models/cart_model.hpp"
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -7,6 +9,9 @@ namespace flaskcart::models {
 namespace {
 
 constexpr const char* kClaims = "checkout_claims";
+constexpr const char* kLegacyCart = "cart";
+constexpr const char* kMigrations = "migrations";
+constexpr const char* kCartsMigration = "carts-v1";
 
 bson_oid_t require_oid(const std::string& id) {
     auto oid = db::parse_oid(id);
@@ -28,41 +33,8 @@ CheckoutClaim claim_from_bson(const db::BsonView& doc) {
 
 }  // namespace
 
-void CheckoutClaimStore::ensure_indexes(db::Db& db) {
-    // checkout_claims_claimed_at: the recovery sweep's scan for claims a crash left behind.
-    db.collection(kClaims).create_indexes(
-        {{"checkout_claims_claimed_at", {{"claimed_at", 1}}, false}});
-}
-
-bool CheckoutClaimStore::try_claim(const std::string& user_id, const std::string& token,
-                                   std::int64_t now_ms) {
-    const bson_oid_t user = require_oid(user_id);
-    try {
-        db_.collection(kClaims).insert_one(
-            db::Bson(BCON_NEW("_id", BCON_OID(&user), "token", BCON_UTF8(token.c_str()),
-                              "claimed_at", BCON_DATE_TIME(now_ms))));
-    } catch (const db::DbError& error) {
-        if (error.kind() == db::DbErrorKind::kDuplicateKey) return false;
-        throw;
-    }
-    return true;
-}
-
-std::optional<CheckoutClaim> CheckoutClaimStore::find(const std::string& user_id) {
-    const bson_oid_t user = require_oid(user_id);
-    auto doc = db_.collection(kClaims).find_one(db::Bson(BCON_NEW("_id", BCON_OID(&user))));
-    if (!doc) return std::nullopt;
-    return claim_from_bson(doc->view());
-}
-
-bool CheckoutClaimStore::attach_order(const std::string& user_id, const std::string& token,
-                                      const std::string& order_id) {
-    const bson_oid_t user = require_oid(user_id);
-    const bson_oid_t order = require_oid(order_id);
-    return db_.update_if(kClaims, user,
-                         db::Bson(BCON_NEW("token", BCON_UTF8(token.c_str()), "order_id", "{",
-                                           "$exists", BCON_BOOL(false), "}")),
-                         db::Bson(BCON_NEW("$set", "{", "order_id", BCON_OID(&order), "}")));
+void CheckoutClaimStore::ensure_indexes(db::Db&) {
+    // None: the collection is only read, once, by the start-up migration.
 }
 
 bool CheckoutClaimStore::release(const CheckoutClaim& claim) {
@@ -81,14 +53,6 @@ bool CheckoutClaimStore::release(const CheckoutClaim& claim) {
     return claims.delete_one(filter) > 0;
 }
 
-bool CheckoutClaimStore::release_own(const std::string& user_id, const std::string& token) {
-    const bson_oid_t user = require_oid(user_id);
-    const db::Bson filter(BCON_NEW("_id", BCON_OID(&user), "token", BCON_UTF8(token.c_str())));
-    auto claims = db_.collection(kClaims);
-    auto guard = db_.lock_document(kClaims, user);
-    return claims.delete_one(filter) > 0;
-}
-
 std::vector<CheckoutClaim> CheckoutClaimStore::find_stale(std::int64_t claimed_before_ms,
                                                           std::int64_t limit) {
     db::Bson opts(
@@ -100,6 +64,54 @@ std::vector<CheckoutClaim> CheckoutClaimStore::find_stale(std::int64_t claimed_b
         claims.push_back(claim_from_bson(doc.view()));
     }
     return claims;
+}
+
+bool CheckoutClaimStore::has_legacy_documents() {
+    return !db_.collection(kMigrations).find_one(db::id_filter(kCartsMigration)).has_value();
+}
+
+void CheckoutClaimStore::record_migrated() {
+    try {
+        db_.collection(kMigrations)
+            .insert_one(db::DocumentBuilder()
+                            .append("_id", kCartsMigration)
+                            .append("at", db::now())
+                            .build());
+    } catch (const db::DbError& error) {
+        if (error.kind() != db::DbErrorKind::kDuplicateKey) throw;
+    }
+}
+
+std::vector<CartLine> CheckoutClaimStore::legacy_cart_lines() {
+    std::vector<CartLine> lines;
+    for (const auto& doc : db_.collection(kLegacyCart).find(db::Bson())) {
+        const db::BsonView view = doc.view();
+        auto id = view.get_oid("_id");
+        auto user = view.get_oid("user_id");
+        auto product = view.get_oid("product_id");
+        auto quantity = view.get_int64("quantity");
+        if (!id || !user || !product || !quantity) continue;  // unreadable: not migrated
+        lines.push_back({db::oid_to_string(*id), db::oid_to_string(*user),
+                         db::oid_to_string(*product), *quantity,
+                         view.get_date_ms("added_at").value_or(0)});
+    }
+    return lines;
+}
+
+void CheckoutClaimStore::drop_legacy_cart_lines() {
+    db_.collection(kLegacyCart).delete_many(db::Bson());
+}
+
+void CheckoutClaimStore::remove_legacy_cart_lines(const std::string& user_id,
+                                                  const std::vector<std::string>& product_ids) {
+    std::vector<bson_oid_t> products;
+    products.reserve(product_ids.size());
+    for (const auto& id : product_ids) products.push_back(require_oid(id));
+    db_.collection(kLegacyCart)
+        .delete_many(db::DocumentBuilder()
+                         .append("user_id", require_oid(user_id))
+                         .append("product_id", db::in_array(products))
+                         .build());
 }
 
 }  // namespace flaskcart::models

@@ -1,9 +1,10 @@
 #pragma once
-// Collection `checkout_claims`: {_id: user_id, token, order_id?, claimed_at}. A checkout first
-// claims the user's cart; the claim's _id is the user's id, so claiming is an insert that the
-// unique _id decides (atomic on MongoDB and FerretDB alike, across instances) and a cart is
-// checked out by one request at a time. See services/checkout_service.hpp for how checkout and
-// recovery use it.
+// The layout of earlier versions, read once by the start-up migration
+// (CheckoutService::migrate_legacy_documents): collection `checkout_claims` ({_id: user_id,
+// token, order_id?, claimed_at}: a checkout's claim on the cart, now `checkout` in the cart
+// document) and collection `cart` (one document per line {_id, user_id, product_id, quantity,
+// added_at}, now the lines of the cart document). `migrations` {_id: "carts-v1"} records that
+// the migration is done.
 
 #include <cstdint>
 #include <optional>
@@ -16,6 +17,8 @@ class Db;
 
 namespace flaskcart::models {
 
+struct CartLine;
+
 struct CheckoutClaim {
     std::string user_id;
     std::string token;                    // random, names the checkout holding the claim
@@ -27,22 +30,22 @@ struct CheckoutClaim {
 class CheckoutClaimStore {
   public:
     explicit CheckoutClaimStore(db::Db& db) : db_(db) {}
-    static void ensure_indexes(db::Db& db);
+    static void ensure_indexes(db::Db& db);  // none any more (kept for App)
 
-    // Inserts the claim; false when the user's cart is already claimed.
-    bool try_claim(const std::string& user_id, const std::string& token, std::int64_t now_ms);
-    std::optional<CheckoutClaim> find(const std::string& user_id);
-    // Records the claiming checkout's order, only while `token` still holds the claim and has
-    // recorded none. False when the claim was taken over.
-    bool attach_order(const std::string& user_id, const std::string& token,
-                      const std::string& order_id);
     // Deletes the claim only if it is still exactly as read (same token, same order or still
     // none), so a takeover never frees a claim that moved on meanwhile. True if deleted.
     bool release(const CheckoutClaim& claim);
-    // Releases the claim `token` holds, whatever order it names (the holder's own release).
-    bool release_own(const std::string& user_id, const std::string& token);
-    // For recovery: claims taken before `claimed_before_ms`, oldest first.
+    // Claims taken before `claimed_before_ms`, oldest first.
     std::vector<CheckoutClaim> find_stale(std::int64_t claimed_before_ms, std::int64_t limit);
+
+    // False once the migration is recorded as done (one find by _id).
+    bool has_legacy_documents();
+    void record_migrated();
+    // Every line of the old `cart` collection, then their removal.
+    std::vector<CartLine> legacy_cart_lines();
+    void drop_legacy_cart_lines();
+    void remove_legacy_cart_lines(const std::string& user_id,
+                                  const std::vector<std::string>& product_ids);
 
   private:
     db::Db& db_;

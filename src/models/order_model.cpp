@@ -1,5 +1,8 @@
 #include "models/order_model.hpp"
 
+#include <algorithm>
+
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -40,13 +43,7 @@ std::vector<db::Bson> documents_of(const db::BsonView& doc, const char* key, boo
     return documents;
 }
 
-db::Bson visible_filter(const bson_oid_t& user) {
-    return db::Bson(BCON_NEW("user_id", BCON_OID(&user), "status", "{", "$nin", "[",
-                             BCON_UTF8(order_status::kReserving), BCON_UTF8(order_status::kFailed),
-                             "]", "}"));
-}
-
-std::vector<Order> map_orders(std::vector<db::Bson> docs) {
+std::vector<Order> map_orders(const std::vector<db::Bson>& docs) {
     std::vector<Order> orders;
     orders.reserve(docs.size());
     for (const auto& doc : docs) orders.push_back(order_from_bson(doc.view()));
@@ -139,18 +136,19 @@ db::Bson to_bson(const Order& order) {
 
 void OrderStore::ensure_indexes(db::Db& db) {
     // orders_user_key_unique: one order per (user, Idempotency-Key); every order has a key
-    // (generated when the client sends none), so no partial index is needed.
-    // orders_user_created: GET /orders/{user_id}, newest first.
-    // orders_status_created: the recovery sweep's scans of reserving/failed/cancelled orders.
+    // (generated when the client sends none), so no partial index is needed. The keys a
+    // checkout looks up live in the customer's cart document (models/cart_model.hpp); this
+    // index stays as a second guard. No index serves history: it is the cart's order_ids.
+    // orders_status_created: the full recovery pass's scans of cancelled (and, from earlier
+    // versions, reserving/failed) orders.
     db.collection(kOrders).create_indexes(
         {{"orders_user_key_unique", {{"user_id", 1}, {"idempotency_key", 1}}, true},
-         {"orders_user_created", {{"user_id", 1}, {"created_at", -1}}, false},
          {"orders_status_created", {{"status", 1}, {"created_at", 1}}, false}});
 }
 
 bool OrderStore::insert(Order& order) {
     Order stored = order;
-    stored.id = db::oid_to_string(db::new_oid());
+    if (stored.id.empty()) stored.id = db::oid_to_string(db::new_oid());
     try {
         db_.collection(kOrders).insert_one(to_bson(stored));
     } catch (const db::DbError& error) {
@@ -169,28 +167,24 @@ std::optional<Order> OrderStore::find_by_id(const std::string& id) {
     return order_from_bson(doc->view());
 }
 
-std::optional<Order> OrderStore::find_by_key(const std::string& user_id, const std::string& key) {
-    auto user = db::parse_oid(user_id);
-    if (!user) return std::nullopt;
-    auto doc = db_.collection(kOrders).find_one(
-        db::Bson(BCON_NEW("user_id", BCON_OID(&*user), "idempotency_key", BCON_UTF8(key.c_str()))));
-    if (!doc) return std::nullopt;
-    return order_from_bson(doc->view());
+std::vector<Order> OrderStore::find_by_ids(const std::vector<std::string>& ids) {
+    if (ids.empty()) return {};
+    std::vector<bson_oid_t> oids;
+    oids.reserve(ids.size());
+    for (const auto& id : ids) oids.push_back(require_oid(id));
+    const db::Bson filter = db::DocumentBuilder().append("_id", db::in_array(oids)).build();
+    auto found = map_orders(db_.collection(kOrders).find(filter));
+    std::vector<Order> ordered;
+    for (const auto& id : ids) {
+        auto it = std::find_if(found.begin(), found.end(),
+                               [&](const Order& order) { return order.id == id; });
+        if (it != found.end()) ordered.push_back(std::move(*it));
+    }
+    return ordered;
 }
 
-std::vector<Order> OrderStore::list_visible_for_user(const std::string& user_id, std::int64_t skip,
-                                                     std::int64_t limit) {
-    auto user = db::parse_oid(user_id);
-    if (!user) return {};
-    db::Bson opts(BCON_NEW("sort", "{", "created_at", BCON_INT32(-1), "_id", BCON_INT32(-1), "}",
-                           "skip", BCON_INT64(skip), "limit", BCON_INT64(limit)));
-    return map_orders(db_.collection(kOrders).find(visible_filter(*user), &opts));
-}
-
-std::int64_t OrderStore::count_visible_for_user(const std::string& user_id) {
-    auto user = db::parse_oid(user_id);
-    if (!user) return 0;
-    return db_.collection(kOrders).count(visible_filter(*user));
+std::vector<Order> OrderStore::find_all() {
+    return map_orders(db_.collection(kOrders).find(db::Bson()));
 }
 
 bool OrderStore::transition(const std::string& id, const std::string& from, const std::string& to) {

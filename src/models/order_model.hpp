@@ -70,15 +70,15 @@ class OrderStore {
     explicit OrderStore(db::Db& db) : db_(db) {}
     static void ensure_indexes(db::Db& db);
 
-    // Inserts with a fresh _id (set into `order`). False when (user_id, idempotency_key) is
-    // taken: the unique index is what makes a key single-use across instances.
+    // Inserts `order` under its own _id (a fresh one when order.id is empty, set into
+    // `order`). False when that _id — or, in databases of earlier versions, the (user_id,
+    // idempotency_key) pair — is taken.
     bool insert(Order& order);
     std::optional<Order> find_by_id(const std::string& id);
-    std::optional<Order> find_by_key(const std::string& user_id, const std::string& key);
-    // Orders clients may see (not reserving/failed), newest first.
-    std::vector<Order> list_visible_for_user(const std::string& user_id, std::int64_t skip,
-                                             std::int64_t limit);
-    std::int64_t count_visible_for_user(const std::string& user_id);
+    // The orders among `ids` that exist, in the order of `ids` (one command).
+    std::vector<Order> find_by_ids(const std::vector<std::string>& ids);
+    // For the start-up migration: every order (a scan; never on a request path).
+    std::vector<Order> find_all();
     // from → to, only if the status is still `from`; appends to the history. True if applied.
     bool transition(const std::string& id, const std::string& from, const std::string& to);
     bool mark_restocked(const std::string& id);

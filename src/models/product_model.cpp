@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "models/cart_model.hpp"
 #include "models/write_listener.hpp"
 #include "utils/bson_document.hpp"
 #include "utils/db.hpp"
@@ -300,8 +301,7 @@ DeleteProductResult ProductStore::remove(std::string_view id) {
     // No transactions on FerretDB (and none needed): the product is gone first, so carts can
     // no longer gain it; a crash between the steps leaves cart lines that checkout already
     // refuses as "product not found", and an orphan image nobody can reach.
-    result.cart_items_removed = db_.collection("cart").delete_many(
-        db::DocumentBuilder().append("product_id", *oid).build());
+    result.cart_items_removed = CartStore(db_).remove_product_everywhere(std::string(id));
     db_.collection("product_images").delete_one(db::id_filter(*oid));
     return result;
 }

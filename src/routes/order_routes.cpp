@@ -47,6 +47,10 @@ boost::json::object order_json(const models::Order& order) {
             {"updated_at", time_format::iso8601_utc(order.updated_at_ms)}};
 }
 
+services::Actor actor_of(const http::Principal& caller) {
+    return {caller.user_id, caller.is_admin()};
+}
+
 std::optional<std::string> read_idempotency_key(const RequestContext& ctx) {
     auto key = ctx.header("idempotency-key");
     if (!key) return std::nullopt;
@@ -65,9 +69,8 @@ std::optional<std::string> read_idempotency_key(const RequestContext& ctx) {
 
 class OrderHandlers {
   public:
-    OrderHandlers(services::CheckoutService& checkout, models::OrderStore& orders,
-                  services::AuthService& auth)
-        : checkout_(checkout), orders_(orders), auth_(auth) {}
+    OrderHandlers(services::CheckoutService& checkout, services::AuthService& auth)
+        : checkout_(checkout), auth_(auth) {}
 
     Response place(RequestContext& ctx) {
         const auto caller = auth_.require_user(ctx);
@@ -102,13 +105,8 @@ class OrderHandlers {
 
     Response get(RequestContext& ctx) {
         const auto caller = auth_.require_user(ctx);
-        auto order = orders_.find_by_id(ctx.path_param("order_id"));
-        // Another customer's order is "not found", not "forbidden": ids are not disclosed.
-        if (!order || !services::is_settled(order->status) ||
-            (!caller.is_admin() && order->user_id != caller.user_id)) {
-            throw ApiError::not_found("order");
-        }
-        return Response::json(200, order_json(*order));
+        return Response::json(
+            200, order_json(checkout_.order_for(ctx.path_param("order_id"), actor_of(caller))));
     }
 
     Response set_status(RequestContext& ctx) {
@@ -121,7 +119,7 @@ class OrderHandlers {
             fields.add_error("status", "must be pending, paid, shipped, delivered or cancelled");
         }
         fields.finish();
-        auto order = checkout_.change_status(ctx.path_param("order_id"), *status, caller);
+        auto order = checkout_.change_status(ctx.path_param("order_id"), *status, actor_of(caller));
         return Response::json(200, order_json(order));
     }
 
@@ -129,24 +127,22 @@ class OrderHandlers {
     Response list(RequestContext& ctx, const std::string& user_id) {
         const auto page =
             validation::require_page(ctx.query_param("page"), ctx.query_param("limit"));
+        auto orders = checkout_.orders_of(user_id, page.skip(), page.limit);
         boost::json::array items;
-        for (const auto& order : orders_.list_visible_for_user(user_id, page.skip(), page.limit)) {
-            items.push_back(order_json(order));
-        }
-        return Response::json(200, validation::page_json(std::move(items), page.page, page.limit,
-                                                         orders_.count_visible_for_user(user_id)));
+        for (const auto& order : orders.orders) items.push_back(order_json(order));
+        return Response::json(
+            200, validation::page_json(std::move(items), page.page, page.limit, orders.total));
     }
 
     services::CheckoutService& checkout_;
-    models::OrderStore& orders_;
     RequestAuth auth_;
 };
 
 }  // namespace
 
 void register_order_routes(http::Router& router, services::CheckoutService& checkout,
-                           models::OrderStore& orders, services::AuthService& auth) {
-    auto handlers = std::make_shared<OrderHandlers>(checkout, orders, auth);
+                           services::AuthService& auth) {
+    auto handlers = std::make_shared<OrderHandlers>(checkout, auth);
     router.add("POST", "/order", bind_handler(handlers, &OrderHandlers::place));
     router.add("GET", "/orders", bind_handler(handlers, &OrderHandlers::list_own));
     router.add("GET", "/orders/{user_id}", bind_handler(handlers, &OrderHandlers::list_for_user));

@@ -52,7 +52,7 @@ void register_product_routes(http::Router& router, models::ProductStore& product
 void register_cart_routes(http::Router& router, services::CartService& cart,
                           services::AuthService& auth);
 void register_order_routes(http::Router& router, services::CheckoutService& checkout,
-                           models::OrderStore& orders, services::AuthService& auth);
+                           services::AuthService& auth);
 
 // A product as GET /products/{id} shows it (the catalog read model keeps it rendered).
 std::string render_product_json(const models::Product& product);

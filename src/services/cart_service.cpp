@@ -3,35 +3,36 @@
 #include <algorithm>
 #include <map>
 
-#include "http/problem.hpp"
+#include "services/order_rules.hpp"
 
 namespace flaskcart::services {
 
-using http::ApiError;
-
-namespace {
-
-ApiError short_of_stock(const models::Product& product) {
-    return ApiError::conflict(
-        "not enough stock for " + product.name,
-        {{product.id, "only " + std::to_string(product.stock) + " available"}});
+std::optional<models::Product> CatalogProductLookup::find_by_id(std::string_view id) {
+    return catalog_.find_product(id);
 }
 
-}  // namespace
+std::vector<models::Product> CatalogProductLookup::find_by_ids(
+    const std::vector<std::string>& ids) {
+    std::vector<models::Product> found;
+    for (const auto& id : ids) {
+        if (auto product = catalog_.find_product(id)) found.push_back(std::move(*product));
+    }
+    return found;
+}
 
 models::CartLine CartService::add_item(const std::string& user_id, const std::string& product_id,
                                        std::int64_t quantity, bool& created) {
     auto product = products_.find_by_id(product_id);
-    if (!product) throw ApiError::not_found("product");
+    if (!product) throw DomainError::not_found("product");
     auto result =
         cart_.add(user_id, product_id, quantity, std::min(kMaxLineQuantity, product->stock));
     if (!result.line) {
         if (result.previous_quantity + quantity > kMaxLineQuantity) {
             // The quantity is valid on its own; it conflicts with what the line already holds.
-            throw ApiError::conflict("a cart line holds at most 1000 units",
-                                     {{"quantity", "a cart line holds at most 1000 units"}});
+            throw DomainError::conflict("a cart line holds at most 1000 units",
+                                        {{"quantity", "a cart line holds at most 1000 units"}});
         }
-        throw short_of_stock(*product);
+        throw short_of_stock(product->id, product->name, product->stock);
     }
     created = result.created;
     return *result.line;
@@ -44,17 +45,24 @@ std::optional<models::CartLine> CartService::update_item(const std::string& user
         remove_item(user_id, product_id);
         return std::nullopt;
     }
-    if (!cart_.find_line(user_id, product_id)) throw ApiError::not_found("cart line");
+    // The product first (from memory); the line is checked by the write itself, so the
+    // update costs the cart's read and write only.
     auto product = products_.find_by_id(product_id);
-    if (!product) throw ApiError::not_found("product");
-    if (quantity > product->stock) throw short_of_stock(*product);
+    if (!product) {
+        if (!cart_.find_line(user_id, product_id)) throw DomainError::not_found("cart line");
+        throw DomainError::not_found("product");
+    }
+    if (quantity > product->stock) {
+        if (!cart_.find_line(user_id, product_id)) throw DomainError::not_found("cart line");
+        throw short_of_stock(product->id, product->name, product->stock);
+    }
     auto line = cart_.set_quantity(user_id, product_id, quantity);
-    if (!line) throw ApiError::not_found("cart line");
+    if (!line) throw DomainError::not_found("cart line");
     return line;
 }
 
 void CartService::remove_item(const std::string& user_id, const std::string& product_id) {
-    if (!cart_.remove(user_id, product_id)) throw ApiError::not_found("cart line");
+    if (!cart_.remove(user_id, product_id)) throw DomainError::not_found("cart line");
 }
 
 CartView CartService::view(const std::string& user_id) {

@@ -10,6 +10,7 @@
 
 #include "models/cart_model.hpp"
 #include "models/product_model.hpp"
+#include "services/catalog_read_model.hpp"
 
 namespace flaskcart::services {
 
@@ -40,19 +41,18 @@ class ProductLookup {
     virtual std::vector<models::Product> find_by_ids(const std::vector<std::string>& ids) = 0;
 };
 
-// ProductLookup over the `products` collection.
-class StoredProductLookup final : public ProductLookup {
+// ProductLookup over the in-memory catalog (services/catalog_read_model.hpp): no database
+// command. The read model holds what the database holds (this instance's writes at once,
+// others' within the sync bound); the stock it shows is advisory, checkout's reservation is
+// what decides.
+class CatalogProductLookup final : public ProductLookup {
   public:
-    explicit StoredProductLookup(models::ProductStore& products) : products_(products) {}
-    std::optional<models::Product> find_by_id(std::string_view id) override {
-        return products_.find_by_id(id);
-    }
-    std::vector<models::Product> find_by_ids(const std::vector<std::string>& ids) override {
-        return products_.find_by_ids(ids);
-    }
+    explicit CatalogProductLookup(const CatalogReadModel& catalog) : catalog_(catalog) {}
+    std::optional<models::Product> find_by_id(std::string_view id) override;
+    std::vector<models::Product> find_by_ids(const std::vector<std::string>& ids) override;
 
   private:
-    models::ProductStore& products_;
+    const CatalogReadModel& catalog_;
 };
 
 // Thread-safe when its stores are.
@@ -61,11 +61,12 @@ class CartService {
     CartService(models::CartLineStore& cart, ProductLookup& products)
         : cart_(cart), products_(products) {}
 
-    // Throws http::ApiError: 404 unknown product, 409 more than the stock, 422 a line above
-    // kMaxLineQuantity. `created` says whether the line is new.
+    // Throws DomainError: not_found unknown product, conflict more than the stock or a line
+    // above kMaxLineQuantity (or a checkout of the cart in progress). `created` says whether
+    // the line is new. Database: the cart's read and write (2 commands).
     models::CartLine add_item(const std::string& user_id, const std::string& product_id,
                               std::int64_t quantity, bool& created);
-    // Quantity 0 removes the line. 404 when the line or product does not exist.
+    // Quantity 0 removes the line. not_found when the line or product does not exist.
     std::optional<models::CartLine> update_item(const std::string& user_id,
                                                 const std::string& product_id,
                                                 std::int64_t quantity);

@@ -2,24 +2,41 @@
 
 #include <spdlog/spdlog.h>
 
-#include <map>
+#include <algorithm>
 #include <utility>
 
-#include "http/problem.hpp"
-#include "models/cart_model.hpp"
-#include "models/product_model.hpp"
-#include "services/order_rules.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
+#include "utils/errors.hpp"
+#include "utils/metrics.hpp"
 
 namespace flaskcart::services {
 
-using http::ApiError;
 namespace os = models::order_status;
+
+namespace {
 
 constexpr std::int64_t kSweepBatch = 200;
 // How long a cancelled order's return markers outlive its restock (see restock()).
 constexpr std::int64_t kReturnMarkerGrace = 10 * 60 * 1000;
+// The full recovery pass runs at least this often, whatever is known to be pending.
+constexpr std::int64_t kHourlyPass = 60 * 60 * 1000;
+
+DomainError checkout_in_progress(const std::string& detail) {
+    return {ErrorKind::kConflict, detail, {{"cart", "is being checked out by another request"}}, 1};
+}
+
+DomainError key_reused() {
+    return {ErrorKind::kInvalid,
+            "this Idempotency-Key was already used with a different request body",
+            {{"Idempotency-Key", "was used with a different request"}}};
+}
+
+DomainError overtaken() {
+    return DomainError::unavailable("checkout took too long; retry", 1);
+}
+
+}  // namespace
 
 std::optional<ReservationFailure> reserve_all(models::StockLedger& ledger,
                                               const std::string& order_id,
@@ -35,253 +52,291 @@ std::optional<ReservationFailure> reserve_all(models::StockLedger& ledger,
     return std::nullopt;
 }
 
-// Holds the user's checkout claim and releases it when destroyed, except while a step whose
-// outcome is unknown is under way: an error there leaves the claim for settle() to finish.
+// Holds the user's cart claim while a checkout runs. Destroyed unarmed it drops the claim
+// (nothing was placed); armed (from the first reservation on, until the cart is finished) it
+// leaves the claim for settle() and tells the sweep the claim is there.
 class CheckoutService::ClaimGuard {
   public:
-    ClaimGuard(models::CheckoutClaimStore& claims, std::string user_id, std::string token)
-        : claims_(&claims), user_id_(std::move(user_id)), token_(std::move(token)) {}
+    ClaimGuard(CheckoutService& owner, std::string user_id, std::string token)
+        : owner_(&owner), user_id_(std::move(user_id)), token_(std::move(token)) {
+        std::lock_guard lock(owner_->pending_.mutex);
+        owner_->pending_.claims[user_id_] = db::now_ms();
+    }
     ClaimGuard(ClaimGuard&& other) noexcept
-        : claims_(std::exchange(other.claims_, nullptr)),
+        : owner_(std::exchange(other.owner_, nullptr)),
           user_id_(std::move(other.user_id_)),
           token_(std::move(other.token_)),
-          keep_(other.keep_) {}
+          armed_(other.armed_) {}
     ClaimGuard& operator=(ClaimGuard&&) = delete;
     ClaimGuard(const ClaimGuard&) = delete;
     ClaimGuard& operator=(const ClaimGuard&) = delete;
     ~ClaimGuard() {
-        if (claims_ == nullptr || keep_) return;
+        if (owner_ == nullptr) return;
+        if (armed_) {
+            owner_->note_unknown_outcome();  // the claim stays; the sweep settles it
+            return;
+        }
         try {
-            claims_->release_own(user_id_, token_);
+            owner_->cart_.release(user_id_, token_);
         } catch (const std::exception& error) {
-            // The claim expires: recovery settles it after --checkout-recovery-after.
             spdlog::warn("could not release the checkout claim of user {}: {}", user_id_,
                          error.what());
+            owner_->note_unknown_outcome();
+            return;
         }
+        std::lock_guard lock(owner_->pending_.mutex);
+        owner_->pending_.claims.erase(user_id_);
     }
+    const std::string& user_id() const noexcept { return user_id_; }
     const std::string& token() const noexcept { return token_; }
-    void keep_if_interrupted(bool keep) noexcept { keep_ = keep; }
+    void arm(bool armed) noexcept { armed_ = armed; }
+    // The claim ended (finished or settled by someone else): nothing to release.
+    void done() {
+        std::lock_guard lock(owner_->pending_.mutex);
+        owner_->pending_.claims.erase(user_id_);
+        owner_ = nullptr;
+    }
 
   private:
-    models::CheckoutClaimStore* claims_;
+    CheckoutService* owner_;
     std::string user_id_;
     std::string token_;
-    bool keep_ = false;
+    bool armed_ = false;
 };
 
-CheckoutService::CheckoutService(const Config& config, models::ProductStore& products,
+struct CheckoutService::ClaimedCart {
+    ClaimGuard guard;
+    models::Cart cart;
+    std::string order_id;
+};
+
+CheckoutService::CheckoutService(const Config& config, ProductLookup& catalog,
                                  models::CartStore& cart, models::OrderStore& orders,
-                                 models::StockLedger& ledger, models::CheckoutClaimStore& claims)
+                                 models::StockLedger& ledger,
+                                 models::CheckoutClaimStore& legacy_claims)
     : config_(config),
-      products_(products),
+      catalog_(catalog),
       cart_(cart),
       orders_(orders),
       ledger_(ledger),
-      claims_(claims) {}
+      legacy_claims_(legacy_claims) {}
 
-CheckoutService::ClaimGuard CheckoutService::claim_cart(const std::string& user_id) {
-    const std::int64_t recovery_after_ms =
-        std::int64_t{config_.checkout_recovery_after_seconds} * 1000;
+std::int64_t CheckoutService::cutoff(std::int64_t now_ms) const {
+    return now_ms - std::int64_t{config_.checkout_recovery_after_seconds} * 1000;
+}
+
+void CheckoutService::note_unknown_outcome() {
+    std::lock_guard lock(pending_.mutex);
+    pending_.full_pass_due = true;
+}
+
+// Step 1.
+CheckoutService::ClaimedCart CheckoutService::claim_cart(const PlaceOrderRequest& request) {
+    models::CartClaim claim;
+    claim.order_id = db::oid_to_string(db::new_oid());
+    if (request.idempotency_key) {
+        claim.key_digest = models::idempotency_key_digest(*request.idempotency_key);
+    }
+    claim.fingerprint = request.fingerprint;
     for (int attempt = 0; attempt < 3; ++attempt) {
-        std::string token = crypto::random_hex(16);
-        const std::int64_t now = db::now_ms();
-        if (claims_.try_claim(user_id, token, now)) {
-            return ClaimGuard(claims_, user_id, std::move(token));
+        claim.token = crypto::random_hex(16);
+        claim.claimed_at_ms = db::now_ms();
+        if (auto cart = cart_.claim(request.user_id, claim)) {
+            return {ClaimGuard(*this, request.user_id, claim.token), std::move(*cart),
+                    claim.order_id};
         }
-        auto held = claims_.find(user_id);
-        if (!held) continue;  // released between the insert and the read
-        if (held->claimed_at_ms >= now - recovery_after_ms) break;
+        auto held = cart_.find(request.user_id);
+        if (!held) throw DomainError::conflict("the cart is empty", {{"cart", "is empty"}});
+        if (!held->checkout) continue;  // released between the two commands
+        if (held->checkout->claimed_at_ms >= cutoff(db::now_ms())) {
+            refuse_held_claim(request, *held->checkout);
+        }
         // Left by a checkout that crashed or stalled: finish or undo it, then claim again.
-        spdlog::warn("taking over the checkout claim of user {} taken at {}", user_id,
-                     held->claimed_at_ms);
+        spdlog::warn("taking over the checkout claim of user {} taken at {}", request.user_id,
+                     held->checkout->claimed_at_ms);
         settle(*held);
     }
-    throw ApiError(409, "conflict", "Conflict",
-                   "a checkout of this cart is already in progress; retry when it has finished",
-                   {{"cart", "is being checked out by another request"}}, {{"Retry-After", "1"}});
+    throw checkout_in_progress(
+        "a checkout of this cart is already in progress; retry when it has finished");
 }
 
-bool CheckoutService::settle(const models::CheckoutClaim& claim) {
-    if (claim.order_id) {
-        auto order = orders_.find_by_id(*claim.order_id);
-        if (order && order->status == os::kReserving) {
-            // Before step 3: fail it, so that a checkout still running cannot place it.
-            orders_.transition(order->id, os::kReserving, os::kFailed);
-            order = orders_.find_by_id(*claim.order_id);
-        }
-        if (order && order->status == os::kFailed) {
-            release_all(*order);
-            orders_.delete_failed(order->id);
-        } else if (order && is_settled(order->status)) {
-            // Placed: step 5 may not have run.
-            std::vector<std::string> product_ids;
-            for (const auto& line : order->lines) product_ids.push_back(line.product_id);
-            cart_.remove_products(claim.user_id, product_ids);
-        }
+void CheckoutService::refuse_held_claim(const PlaceOrderRequest& request,
+                                        const models::CartClaim& held) {
+    const bool same_key =
+        request.idempotency_key && held.key_digest &&
+        *held.key_digest == models::idempotency_key_digest(*request.idempotency_key);
+    if (same_key && held.fingerprint != request.fingerprint) throw key_reused();
+    if (same_key) {
+        throw checkout_in_progress("a request with this Idempotency-Key is still being processed");
     }
-    return claims_.release(claim);
+    throw checkout_in_progress(
+        "a checkout of this cart is already in progress; retry when it has finished");
 }
 
-std::optional<PlaceOrderResult> CheckoutService::replay(const models::Order& existing,
-                                                        const std::string& fingerprint) {
-    if (existing.request_fingerprint != fingerprint) {
-        throw ApiError::unprocessable(
-            "this Idempotency-Key was already used with a different request body",
-            {{"Idempotency-Key", "was used with a different request"}});
-    }
-    if (existing.status == os::kReserving) {
-        throw ApiError::conflict("a request with this Idempotency-Key is still being processed");
-    }
-    if (existing.status == os::kFailed) {
-        // The earlier attempt placed nothing; its key may be used again.
-        release_all(existing);
-        orders_.delete_failed(existing.id);
-        return std::nullopt;
-    }
-    return PlaceOrderResult{existing, true};
+PlaceOrderResult CheckoutService::replay(const std::string& order_id,
+                                         const std::string& fingerprint) {
+    auto existing = orders_.find_by_id(order_id);
+    if (!existing) throw std::runtime_error("an Idempotency-Key names a missing order");
+    if (existing->request_fingerprint != fingerprint) throw key_reused();
+    return PlaceOrderResult{std::move(*existing), true};
 }
 
-PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) {
-    const auto find_replay = [&]() -> std::optional<PlaceOrderResult> {
-        if (!request.idempotency_key) return std::nullopt;
-        auto existing = orders_.find_by_key(request.user_id, *request.idempotency_key);
-        if (!existing) return std::nullopt;
-        return replay(*existing, request.fingerprint);
-    };
-    if (auto replayed = find_replay()) return *replayed;
-    ClaimGuard claim = claim_cart(request.user_id);
-    // A request under the same key may have finished while this one waited for the claim.
-    if (auto replayed = find_replay()) return *replayed;
-
-    const auto cart_lines = cart_.lines_for(request.user_id);
-    if (cart_lines.empty()) {
-        // The request is well formed; the cart's current state refuses it.
-        throw ApiError::conflict("the cart is empty", {{"cart", "is empty"}});
-    }
-    std::vector<std::string> product_ids;
-    for (const auto& line : cart_lines) product_ids.push_back(line.product_id);
-    std::map<std::string, models::Product> products;
-    for (auto& product : products_.find_by_ids(product_ids)) products.emplace(product.id, product);
-
-    // Names and prices come from the database now, never from the client.
+// Step 2: names and prices come from the catalog now, never from the client.
+models::Order CheckoutService::price_lines(const PlaceOrderRequest& request,
+                                           const models::Cart& cart, const std::string& order_id) {
     const std::int64_t now = db::now_ms();
     models::Order order;
+    order.id = order_id;
     order.user_id = request.user_id;
-    order.status = os::kReserving;
-    order.history.push_back({os::kReserving, now});
+    order.status = os::kPending;
+    order.history.push_back({os::kPending, now});
     order.idempotency_key = request.idempotency_key.value_or("auto-" + crypto::random_hex(16));
     order.request_fingerprint = request.fingerprint;
     order.created_at_ms = now;
     order.updated_at_ms = now;
-    for (const auto& line : cart_lines) {
-        auto it = products.find(line.product_id);
-        if (it == products.end()) {
-            throw ApiError::conflict("a product in the cart no longer exists",
-                                     {{line.product_id, "no longer exists"}});
-        }
-        if (it->second.stock < line.quantity) {
-            throw ApiError::conflict(
-                "not enough stock for " + it->second.name,
-                {{line.product_id, "only " + std::to_string(it->second.stock) + " available"}});
+    for (const auto& line : cart.lines) {
+        auto product = catalog_.find_by_id(line.product_id);
+        if (!product) throw product_gone(line.product_id);
+        if (product->stock < line.quantity) {
+            throw short_of_stock(line.product_id, product->name, product->stock);
         }
         order.lines.push_back(
-            {line.product_id, it->second.name, line.quantity, it->second.price_cents});
-        order.total_cents += line.quantity * it->second.price_cents;
+            {line.product_id, product->name, line.quantity, product->price_cents});
+        order.total_cents += line.quantity * product->price_cents;
     }
+    return order;
+}
 
-    if (!orders_.insert(order)) {
-        // The same key was inserted a moment ago by a concurrent request.
-        auto existing = orders_.find_by_key(request.user_id, order.idempotency_key);
-        if (!existing)
-            throw ApiError::conflict("a request with this Idempotency-Key is in progress");
-        if (auto replayed = replay(*existing, request.fingerprint)) return *replayed;
-        throw ApiError::conflict("a request with this Idempotency-Key is still being processed");
-    }
-    const auto abandon = [&] {  // nothing is reserved yet
-        orders_.transition(order.id, os::kReserving, os::kFailed);
-        orders_.delete_failed(order.id);
-    };
-    bool attached = false;
-    try {
-        attached = claims_.attach_order(request.user_id, claim.token(), order.id);
-    } catch (const std::exception&) {
-        abandon();
-        throw;
-    }
-    if (!attached) {
-        // The claim was settled and taken over while this checkout stalled.
-        spdlog::warn("checkout of order {} lost its cart claim; undoing it", order.id);
-        abandon();
-        throw ApiError::unavailable("checkout took too long; retry", 1);
-    }
+// Step 3.
+void CheckoutService::reserve_or_fail(ClaimGuard& claim, const models::Order& order) {
+    claim.arm(true);  // an error of unknown outcome leaves holds only the claim can find
+    const auto failure = reserve_all(ledger_, order.id, order.lines);
+    claim.arm(false);
+    if (!failure) return;
+    const auto& line = order.lines[failure->line_index];
+    if (failure->reason == models::ReserveResult::kNotFound) throw product_gone(line.product_id);
+    const auto product = catalog_.find_by_id(line.product_id);
+    throw short_of_stock(line.product_id, line.name, product ? product->stock : 0);
+}
 
-    if (auto failure = reserve_all(ledger_, order.id, order.lines)) {
-        const auto& line = order.lines[failure->line_index];
-        orders_.transition(order.id, os::kReserving, os::kFailed);
-        orders_.delete_failed(order.id);
-        if (failure->reason == models::ReserveResult::kNotFound) {
-            throw ApiError::conflict("a product in the cart no longer exists",
-                                     {{line.product_id, "no longer exists"}});
-        }
-        const auto product = products_.find_by_id(line.product_id);
-        throw ApiError::conflict(
-            "not enough stock for " + line.name,
-            {{line.product_id,
-              "only " + std::to_string(product ? product->stock : 0) + " available"}});
-    }
-
-    // From the point of no return until the cart is cleared, an error of unknown outcome
-    // leaves the claim to recovery, which finishes the cart; releasing it could let the
-    // uncleared cart be bought again.
-    claim.keep_if_interrupted(true);
-    if (!orders_.transition(order.id, os::kReserving, os::kPending)) {
-        // Recovery judged this checkout abandoned and failed it: undo our holds.
-        claim.keep_if_interrupted(false);
+// Steps 4 to 6.
+void CheckoutService::place(ClaimGuard& claim, const models::Order& order,
+                            const models::Cart& claimed) {
+    claim.arm(true);
+    if (!cart_.record_placed(claim.user_id(), claim.token(), order)) {
+        // Recovery judged this checkout abandoned and revoked its claim: undo our holds.
         spdlog::warn("checkout of order {} overtaken by recovery; releasing its holds", order.id);
-        release_all(order);
-        orders_.delete_failed(order.id);
-        throw ApiError::unavailable("checkout took too long; retry", 1);
+        release_all(order.id, order.lines);
+        claim.done();
+        throw overtaken();
     }
-    for (const auto& line : order.lines) ledger_.commit_hold(line.product_id, order.id);
-    cart_.remove_products(request.user_id, product_ids);
-    claim.keep_if_interrupted(false);
+    models::Order stored = order;
+    orders_.insert(stored);  // false: recovery inserted this very order already
+    {
+        std::lock_guard lock(pending_.mutex);
+        for (const auto& line : order.lines) {
+            pending_.holds_to_commit.push_back({line.product_id, order.id});
+        }
+    }
+    models::Cart known = claimed;
+    known.version += 1;  // record_placed's write
+    cart_.finish(claim.user_id(), claim.token(), order, claimed.checkout->key_digest, &known);
+    claim.done();
+}
 
-    auto placed = orders_.find_by_id(order.id);
-    if (!placed) throw std::runtime_error("order vanished right after it was placed");
-    return PlaceOrderResult{*placed, false};
+PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) {
+    ClaimedCart claimed = claim_cart(request);
+    const auto& key_digest = claimed.cart.checkout->key_digest;
+    if (key_digest) {
+        if (auto it = claimed.cart.keys.find(*key_digest); it != claimed.cart.keys.end()) {
+            return replay(it->second, request.fingerprint);  // the guard drops the claim
+        }
+    }
+    if (claimed.cart.lines.empty()) {
+        // The request is well formed; the cart's current state refuses it.
+        throw DomainError::conflict("the cart is empty", {{"cart", "is empty"}});
+    }
+    const models::Order order = price_lines(request, claimed.cart, claimed.order_id);
+    reserve_or_fail(claimed.guard, order);
+    place(claimed.guard, order, claimed.cart);
+    return PlaceOrderResult{order, false};
+}
+
+bool CheckoutService::settle(const models::Cart& cart) {
+    const auto& claim = *cart.checkout;
+    if (claim.placed) {
+        models::Order order = *claim.placed;
+        orders_.insert(order);  // false: the checkout inserted it
+        const bool finished =
+            cart_.finish(cart.user_id, claim.token, order, claim.key_digest, nullptr);
+        std::lock_guard lock(pending_.mutex);
+        for (const auto& line : order.lines) {
+            pending_.holds_to_commit.push_back({line.product_id, order.id});
+        }
+        return finished;
+    }
+    // Not placed: stop the checkout from placing, then undo what it may have reserved.
+    if (!claim.revoked && !cart_.revoke(cart.user_id, claim.token)) return false;
+    std::vector<models::OrderLine> lines;
+    for (const auto& line : cart.lines) lines.push_back({line.product_id, "", line.quantity, 0});
+    release_all(claim.order_id, lines);
+    return cart_.release(cart.user_id, claim.token);
+}
+
+OrderPage CheckoutService::orders_of(const std::string& user_id, std::int64_t skip,
+                                     std::int64_t limit) {
+    OrderPage page;
+    auto cart = cart_.find(user_id);
+    if (!cart) return page;
+    const auto& ids = cart->order_ids;  // oldest first
+    page.total = static_cast<std::int64_t>(ids.size());
+    std::vector<std::string> wanted;
+    for (std::int64_t i = page.total - 1 - skip; i >= 0 && std::ssize(wanted) < limit; --i) {
+        wanted.push_back(ids[static_cast<std::size_t>(i)]);
+    }
+    page.orders = orders_.find_by_ids(wanted);
+    return page;
+}
+
+models::Order CheckoutService::order_for(const std::string& order_id, const Actor& actor) {
+    auto order = orders_.find_by_id(order_id);
+    if (!order || !may_see(*order, actor)) throw DomainError::not_found("order");
+    return std::move(*order);
 }
 
 models::Order CheckoutService::change_status(const std::string& order_id, const std::string& status,
-                                             const http::Principal& actor) {
-    auto order = orders_.find_by_id(order_id);
-    if (!order || !is_settled(order->status) ||
-        (!actor.is_admin() && order->user_id != actor.user_id)) {
-        throw ApiError::not_found("order");
-    }
-    if (!actor.is_admin() && status != os::kCancelled) {
-        throw ApiError::forbidden("customers may only cancel their own pending orders");
+                                             const Actor& actor) {
+    auto order = order_for(order_id, actor);
+    if (!actor.is_admin && status != os::kCancelled) {
+        throw DomainError::forbidden("customers may only cancel their own pending orders");
     }
     const auto refuse = [&](const std::string& current) {
-        return ApiError::conflict("the order is " + current + " and cannot become " + status,
-                                  {{"status", "current status is " + current}});
+        return DomainError::conflict("the order is " + current + " and cannot become " + status,
+                                     {{"status", "current status is " + current}});
     };
-    if (!can_transition(order->status, status)) throw refuse(order->status);
-    if (!actor.is_admin() && !customer_may_set(order->status, status)) throw refuse(order->status);
-    if (!orders_.transition(order->id, order->status, status)) {
+    if (!can_transition(order.status, status)) throw refuse(order.status);
+    if (!actor.is_admin && !customer_may_set(order.status, status)) throw refuse(order.status);
+    if (!orders_.transition(order.id, order.status, status)) {
         // Another change won the race; report what it left.
         auto now = orders_.find_by_id(order_id);
         throw refuse(now ? now->status : std::string("gone"));
     }
-    if (status == os::kCancelled) restock(*order);
+    if (status == os::kCancelled) {
+        try {
+            restock(order);
+        } catch (...) {
+            note_unknown_outcome();  // the full pass restocks it
+            throw;
+        }
+    }
     auto updated = orders_.find_by_id(order_id);
-    if (!updated) throw ApiError::not_found("order");
+    if (!updated) throw DomainError::not_found("order");
     return *updated;
 }
 
-void CheckoutService::release_all(const models::Order& order) {
-    for (const auto& line : order.lines) {
-        ledger_.release_hold(line.product_id, line.quantity, order.id);
-    }
+void CheckoutService::release_all(const std::string& order_id,
+                                  const std::vector<models::OrderLine>& lines) {
+    for (const auto& line : lines) ledger_.release_hold(line.product_id, line.quantity, order_id);
 }
 
 void CheckoutService::restock(const models::Order& order) {
@@ -289,51 +344,236 @@ void CheckoutService::restock(const models::Order& order) {
         ledger_.return_stock(line.product_id, line.quantity, order.id);
     }
     // The return markers stay for kReturnMarkerGrace: while a marker is there, a repeated
-    // return_stock (a sweep acting on a stale read) is a no-op; once it is gone it would not be.
+    // return_stock (a pass acting on a stale read) is a no-op; once it is gone it would not be.
     orders_.mark_restocked(order.id);
+    std::lock_guard lock(pending_.mutex);
+    for (const auto& line : order.lines) {
+        pending_.returns_to_forget.push_back(
+            {line.product_id, order.id, db::now_ms() + kReturnMarkerGrace});
+    }
 }
 
+// --- recovery ----------------------------------------------------------------------------------
+
 RecoveryReport CheckoutService::recover(std::int64_t now_ms) {
+    // Its commands are counted apart (GET /metrics: route "checkout recovery").
+    metrics::RequestScope scope("checkout recovery");
+    // Normally done before /ready; here when this instance could not write then.
+    if (!migrated_) migrate_legacy_documents();
     RecoveryReport report;
-    const std::int64_t cutoff =
-        now_ms - std::int64_t{config_.checkout_recovery_after_seconds} * 1000;
-    for (const auto& order : orders_.find_by_status(os::kReserving, cutoff, kSweepBatch)) {
-        if (orders_.transition(order.id, os::kReserving, os::kFailed)) ++report.orders_failed;
+    bool full = false;
+    {
+        std::lock_guard lock(pending_.mutex);
+        full = pending_.full_pass_due || now_ms >= pending_.next_hourly_pass_ms;
+        if (full) {
+            pending_.full_pass_due = false;
+            pending_.next_hourly_pass_ms = now_ms + kHourlyPass;
+        }
+    }
+    try {
+        run_pending(now_ms, report);
+        if (full) full_pass(now_ms, report);
+    } catch (...) {
+        note_unknown_outcome();
+        throw;
+    }
+    report.full_pass = full;
+    return report;
+}
+
+void CheckoutService::run_pending(std::int64_t now_ms, RecoveryReport& report) {
+    std::vector<HeldMarker> holds;
+    std::vector<DueReturn> due;
+    {
+        std::lock_guard lock(pending_.mutex);
+        holds.swap(pending_.holds_to_commit);
+        auto later =
+            std::partition(pending_.returns_to_forget.begin(), pending_.returns_to_forget.end(),
+                           [&](const DueReturn& entry) { return entry.due_ms > now_ms; });
+        due.assign(later, pending_.returns_to_forget.end());
+        pending_.returns_to_forget.erase(later, pending_.returns_to_forget.end());
+    }
+    for (const auto& marker : holds) {
+        ledger_.commit_hold(marker.product_id, marker.order_id);
+        ++report.holds_committed;
+    }
+    for (const auto& entry : due) {
+        ledger_.forget_return(entry.product_id, entry.order_id);
+        ++report.returns_forgotten;
+    }
+    settle_stale_claims(cutoff(now_ms), false, report);
+}
+
+// The claims this process knows of (its checkouts, running or left behind by an error) once
+// they are older than the cutoff; with `full`, every claimed cart in the database.
+void CheckoutService::settle_stale_claims(std::int64_t cutoff_ms, bool full,
+                                          RecoveryReport& report) {
+    std::vector<models::Cart> carts;
+    if (full) {
+        carts = cart_.find_claimed(kSweepBatch);
+    } else {
+        std::vector<std::string> users;
+        {
+            std::lock_guard lock(pending_.mutex);
+            for (const auto& [user, claimed_at] : pending_.claims) {
+                if (claimed_at < cutoff_ms) users.push_back(user);
+            }
+        }
+        for (const auto& user : users) {
+            auto cart = cart_.find(user);
+            if (cart && cart->checkout) {
+                carts.push_back(std::move(*cart));
+            } else {
+                std::lock_guard lock(pending_.mutex);
+                pending_.claims.erase(user);  // ended meanwhile
+            }
+        }
+    }
+    for (const auto& cart : carts) {
+        if (cart.checkout->claimed_at_ms >= cutoff_ms) {
+            // Too young to judge: it may be running (on another instance). Look again later.
+            std::lock_guard lock(pending_.mutex);
+            pending_.claims.emplace(cart.user_id, cart.checkout->claimed_at_ms);
+            continue;
+        }
+        if (settle(cart)) ++report.claims_settled;
+        std::lock_guard lock(pending_.mutex);
+        pending_.claims.erase(cart.user_id);
+    }
+}
+
+void CheckoutService::full_pass(std::int64_t now_ms, RecoveryReport& report) {
+    // At start-up no checkout or cancel of this process is running, and on FerretDB no other
+    // instance writes: whatever is half-done was left by a crash, so it is repaired whatever
+    // its age. (On MongoDB with several instances that is still safe: a live checkout whose
+    // claim is revoked undoes itself, and returns are guarded by their markers.)
+    const bool first = !started_;
+    started_ = true;
+    const std::int64_t cutoff_ms = first ? now_ms + 1 : cutoff(now_ms);
+    clean_legacy_orders(cutoff_ms, report);
+    settle_stale_claims(cutoff_ms, true, report);
+    restock_cancellations(cutoff_ms, report);
+    commit_markers(now_ms, report);
+}
+
+void CheckoutService::clean_legacy_orders(std::int64_t cutoff_ms, RecoveryReport& report) {
+    for (const auto& order : orders_.find_by_status(os::kReserving, cutoff_ms, kSweepBatch)) {
+        orders_.transition(order.id, os::kReserving, os::kFailed);
     }
     for (const auto& order : orders_.find_by_status(os::kFailed, 0, kSweepBatch)) {
-        release_all(order);
+        release_all(order.id, order.lines);
         if (orders_.delete_failed(order.id)) ++report.orders_cleaned;
     }
-    for (const auto& claim : claims_.find_stale(cutoff, kSweepBatch)) {
-        if (settle(claim)) ++report.claims_settled;
-    }
+}
+
+void CheckoutService::restock_cancellations(std::int64_t cutoff_ms, RecoveryReport& report) {
     // Only cancellations whose own restock should long be over: a live cancel restocks itself.
-    for (const auto& order : orders_.find_unrestocked_cancellations(cutoff, kSweepBatch)) {
+    const auto unrestocked = orders_.find_unrestocked_cancellations(db::now_ms() + 1, kSweepBatch);
+    for (const auto& order : unrestocked) {
+        if (order.updated_at_ms >= cutoff_ms) {
+            note_unknown_outcome();  // not due yet: the next pass looks again
+            continue;
+        }
         restock(order);
         ++report.cancellations_restocked;
     }
+}
+
+void CheckoutService::commit_markers(std::int64_t now_ms, RecoveryReport& report) {
     for (const auto& product : ledger_.products_with_holds(kSweepBatch)) {
         for (const auto& order_id : product.order_ids) {
             auto order = orders_.find_by_id(order_id);
-            if (!order) {
-                spdlog::error("product {} holds stock for order {}, which does not exist",
-                              product.product_id, order_id);
-            } else if (is_settled(order->status)) {
+            if (order && is_settled(order->status)) {
                 ledger_.commit_hold(product.product_id, order_id);
                 ++report.holds_committed;
+            } else if (!order) {
+                // A checkout between its reservation and its order (its claim says which).
+                spdlog::info("product {} holds stock for order {}, not placed yet",
+                             product.product_id, order_id);
             }
         }
     }
     for (const auto& product : ledger_.products_with_returns(kSweepBatch)) {
         for (const auto& order_id : product.order_ids) {
             auto order = orders_.find_by_id(order_id);
-            if (order && order->restocked && order->restocked_at_ms < now_ms - kReturnMarkerGrace) {
+            if (!order || !order->restocked) continue;
+            const std::int64_t due = order->restocked_at_ms + kReturnMarkerGrace;
+            if (due < now_ms) {
                 ledger_.forget_return(product.product_id, order_id);
                 ++report.returns_forgotten;
+            } else {
+                std::lock_guard lock(pending_.mutex);
+                pending_.returns_to_forget.push_back({product.product_id, order_id, due});
             }
         }
     }
-    return report;
+}
+
+// --- migration from earlier versions ------------------------------------------------------------
+
+bool CheckoutService::migrate_legacy_documents() {
+    if (!legacy_claims_.has_legacy_documents()) {
+        migrated_ = true;
+        return false;
+    }
+    spdlog::info("migrating carts, checkout claims, keys and order history to their new shapes");
+    settle_legacy_claims();
+    RecoveryReport report;
+    clean_legacy_orders(db::now_ms() + 1, report);  // the earlier writer is gone: fail them all
+    migrate_legacy_cart_lines();
+    migrate_order_history();
+    legacy_claims_.record_migrated();
+    migrated_ = true;
+    return true;
+}
+
+// Claims of the earlier layout ({_id: user, token, order_id?} in checkout_claims): a placed
+// order's lines leave the old cart; an unplaced one is failed (clean_legacy_orders releases it).
+void CheckoutService::settle_legacy_claims() {
+    for (const auto& claim : legacy_claims_.find_stale(db::now_ms() + 1, 1'000'000)) {
+        if (claim.order_id) {
+            auto order = orders_.find_by_id(*claim.order_id);
+            if (order && order->status == os::kReserving) {
+                orders_.transition(order->id, os::kReserving, os::kFailed);
+            } else if (order && is_settled(order->status)) {
+                std::vector<std::string> product_ids;
+                for (const auto& line : order->lines) product_ids.push_back(line.product_id);
+                legacy_claims_.remove_legacy_cart_lines(claim.user_id, product_ids);
+            }
+        }
+        legacy_claims_.release(claim);
+    }
+}
+
+void CheckoutService::migrate_legacy_cart_lines() {
+    std::map<std::string, std::vector<models::CartLine>> by_user;
+    for (auto& line : legacy_claims_.legacy_cart_lines()) {
+        by_user[line.user_id].push_back(std::move(line));
+    }
+    for (const auto& [user, lines] : by_user) cart_.migrate_lines(user, lines);
+    legacy_claims_.drop_legacy_cart_lines();
+}
+
+void CheckoutService::migrate_order_history() {
+    struct History {
+        std::vector<std::pair<std::int64_t, std::string>> placed;  // (created_at, id)
+        std::map<std::string, std::string> keys;
+    };
+    std::map<std::string, History> by_user;
+    for (const auto& order : orders_.find_all()) {
+        if (!is_settled(order.status)) continue;
+        auto& history = by_user[order.user_id];
+        history.placed.emplace_back(order.created_at_ms, order.id);
+        if (!order.idempotency_key.starts_with("auto-")) {
+            history.keys.emplace(models::idempotency_key_digest(order.idempotency_key), order.id);
+        }
+    }
+    for (auto& [user, history] : by_user) {
+        std::sort(history.placed.begin(), history.placed.end());
+        std::vector<std::string> ids;
+        for (const auto& entry : history.placed) ids.push_back(entry.second);
+        cart_.add_history(user, ids, history.keys);
+    }
 }
 
 }  // namespace flaskcart::services

@@ -49,4 +49,20 @@ bool is_settled(std::string_view status) {
     return is_client_status(status);
 }
 
+bool may_see(const models::Order& order, const Actor& actor) {
+    return is_settled(order.status) && (actor.is_admin || order.user_id == actor.user_id);
+}
+
+DomainError short_of_stock(const std::string& product_id, const std::string& name,
+                           std::int64_t available) {
+    return DomainError::conflict(
+        "not enough stock for " + name,
+        {{product_id, "only " + std::to_string(available) + " available"}});
+}
+
+DomainError product_gone(const std::string& product_id) {
+    return DomainError::conflict("a product in the cart no longer exists",
+                                 {{product_id, "no longer exists"}});
+}
+
 }  // namespace flaskcart::services

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <memory>
 #include <set>
 #include <thread>
@@ -47,6 +48,7 @@ bool contains(const std::string& text, const std::string& part) {
 class CartOrderApi : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
+        // (Tests sweep every second: checkout leaves its hold markers for the sweep to drop.)
         service_ = std::make_unique<Service>();
         HttpClient client(service_->port());
         admin_ = make_admin(*service_, client, "cart-order-admin@example.com");
@@ -120,24 +122,58 @@ class CartOrderApi : public ::testing::Test {
         if (!doc) return -1;
         return doc->view().get_int64("stock").value_or(-1);
     }
-    // Order ids a product's `stock_holds` or `stock_returns` marker array still carries.
+    // Order ids a product's `stock_holds` or `stock_returns` marker array still carries. Hold
+    // markers are dropped by the maintenance sweep after checkout (every second here): for
+    // them this waits up to 10 s for none to be left.
     std::size_t markers(const std::string& product_id, const char* field) {
-        auto doc = find_doc("products", product_id);
-        EXPECT_TRUE(doc) << product_id;
-        if (!doc) return 0;
-        return doc->view().get_oids(field).size();
+        for (int i = 0;; ++i) {
+            auto doc = find_doc("products", product_id);
+            EXPECT_TRUE(doc) << product_id;
+            if (!doc) return 0;
+            const std::size_t count = doc->view().get_oids(field).size();
+            if (count == 0 || std::string(field) != "stock_holds" || i == 100) return count;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
     }
+    // The user's cart document (models/cart_model.hpp).
+    std::optional<db::Bson> cart_doc(const std::string& user_id) {
+        return find_doc("carts", user_id);
+    }
+    // Documents of `collection` naming the user; for "cart", the lines of the user's cart.
     std::int64_t count_by_user(const char* collection, const std::string& user_id) {
         db::Db db = database();
         const auto user = db::parse_oid(user_id);
+        if (std::string(collection) == "cart") {
+            auto cart = cart_doc(user_id);
+            if (!cart) return 0;
+            bson_iter_t it;
+            bson_iter_t lines;
+            if (!bson_iter_init_find(&it, cart->get(), "lines") ||
+                !bson_iter_recurse(&it, &lines)) {
+                return 0;
+            }
+            std::int64_t count = 0;
+            while (bson_iter_next(&lines)) ++count;
+            return count;
+        }
         return db.collection(collection).count(db::Bson(BCON_NEW("user_id", BCON_OID(&*user))));
     }
+    // The line {line_id, quantity, added_at, updated_at} of `product_id` in the user's cart.
     std::optional<db::Bson> cart_line(const std::string& user_id, const std::string& product_id) {
-        db::Db db = database();
-        const auto user = db::parse_oid(user_id);
-        const auto product = db::parse_oid(product_id);
-        return db.collection("cart").find_one(
-            db::Bson(BCON_NEW("user_id", BCON_OID(&*user), "product_id", BCON_OID(&*product))));
+        auto cart = cart_doc(user_id);
+        if (!cart) return std::nullopt;
+        const std::string path = "lines." + product_id;
+        bson_iter_t it;
+        bson_iter_t found;
+        if (!bson_iter_init(&it, cart->get()) ||
+            !bson_iter_find_descendant(&it, path.c_str(), &found) ||
+            !BSON_ITER_HOLDS_DOCUMENT(&found)) {
+            return std::nullopt;
+        }
+        std::uint32_t length = 0;
+        const std::uint8_t* data = nullptr;
+        bson_iter_document(&found, &length, &data);
+        return db::Bson(bson_new_from_data(data, length));
     }
     std::int64_t count_orders_with_status(const char* status) {
         db::Db db = database();
@@ -185,8 +221,10 @@ TEST_F(CartOrderApi, AddNeedsAValidToken) {
     expect_problem(client().post("/cart/add", body), 401);
     expect_problem(client().post("/cart/add", body, "not-a-token"), 401);
     db::Db db = database();
-    const auto oid = db::parse_oid(product);
-    EXPECT_EQ(db.collection("cart").count(db::Bson(BCON_NEW("product_id", BCON_OID(&*oid)))), 0);
+    const std::string path = "lines." + product;
+    EXPECT_EQ(db.collection("carts").count(
+                  db::Bson(BCON_NEW(path.c_str(), "{", "$exists", BCON_BOOL(true), "}"))),
+              0);
 }
 
 TEST_F(CartOrderApi, AddRejectsBadQuantities) {
@@ -452,10 +490,13 @@ TEST_F(CartOrderApi, LineWhoseProductVanishedIsUnavailableAndBlocksCheckout) {
         db::Db db = database();
         const bson_oid_t line = db::new_oid();
         const auto user = db::parse_oid(ann.id);
-        db.collection("cart").insert_one(db::Bson(
-            BCON_NEW("_id", BCON_OID(&line), "user_id", BCON_OID(&*user), "product_id",
-                     BCON_OID(&ghost), "quantity", BCON_INT64(2), "added_at",
-                     BCON_DATE_TIME(db::now_ms() + 1000), "updated_at", BCON_DATE_TIME(0))));
+        const std::string path = "lines." + db::oid_to_string(ghost);
+        db.collection("carts").update_one(
+            db::Bson(BCON_NEW("_id", BCON_OID(&*user))),
+            db::Bson(BCON_NEW("$set", "{", path.c_str(), "{", "line_id", BCON_OID(&line),
+                              "quantity", BCON_INT64(2), "added_at",
+                              BCON_DATE_TIME(db::now_ms() + 1000), "updated_at", BCON_DATE_TIME(0),
+                              "}", "}")));
     }
     auto cart = client().get("/cart", ann.token);
     ASSERT_EQ(cart.status, 200) << cart.body;
@@ -976,8 +1017,9 @@ TEST_F(CartOrderApi, ConcurrentCheckoutsOfOneCartPlaceExactlyOneOrder) {
             EXPECT_EQ(stock_of(product), 45);
             EXPECT_EQ(markers(product, "stock_holds"), 0U);
             EXPECT_FALSE(cart_line(ann.id, product));
-            EXPECT_FALSE(find_doc("checkout_claims", ann.id))
-                << "the checkout claim was left behind";
+            auto cart = cart_doc(ann.id);
+            ASSERT_TRUE(cart);
+            EXPECT_FALSE(cart->view().has("checkout")) << "the checkout claim was left behind";
         }
     }
     EXPECT_EQ(count_orders_with_status("reserving"), 0);
@@ -1125,8 +1167,8 @@ TEST_F(CartOrderApi, AdminWalksTheOrderThroughItsLifecycle) {
     auto doc = find_doc("orders", id);
     ASSERT_TRUE(doc);
     EXPECT_EQ(doc->view().get_string("status"), "delivered");
-    EXPECT_EQ(doc->view().get_documents("status_history").size(), 5U)
-        << "reserving, pending, paid, shipped, delivered";
+    EXPECT_EQ(doc->view().get_documents("status_history").size(), 4U)
+        << "pending, paid, shipped, delivered (an order is stored once placed)";
     EXPECT_EQ(client().get("/order/" + id, ann.token).json().at("status"), "delivered");
 
     auto cancel = set_status(admin_, id, "cancelled");

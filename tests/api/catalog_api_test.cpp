@@ -187,13 +187,14 @@ TEST_F(CatalogApi, DeleteRemovesTheProductFromEveryCart) {
     const std::string doomed_id(doomed.at("_id").as_string());
     const std::string kept_id(kept.at("_id").as_string());
     db::Db db = database();
+    // Three customers' carts (models/cart_model.hpp: lines keyed by product id).
     for (const std::string* id : {&doomed_id, &doomed_id, &kept_id}) {
         const bson_oid_t line = db::new_oid();
         const bson_oid_t user = db::new_oid();
-        const auto product = db::parse_oid(*id);
-        db.collection("cart").insert_one(
-            db::Bson(BCON_NEW("_id", BCON_OID(&line), "user_id", BCON_OID(&user), "product_id",
-                              BCON_OID(&*product), "quantity", BCON_INT32(1))));
+        db.collection("carts").insert_one(
+            db::Bson(BCON_NEW("_id", BCON_OID(&user), "version", BCON_INT64(1), "lines", "{",
+                              id->c_str(), "{", "line_id", BCON_OID(&line), "quantity",
+                              BCON_INT64(1), "}", "}", "order_ids", "[", "]", "keys", "{", "}")));
     }
     EXPECT_EQ(client().del("/products/" + doomed_id, admin_).status, 204);
     EXPECT_EQ(client().get("/products/" + doomed_id).status, 404);
@@ -201,8 +202,9 @@ TEST_F(CatalogApi, DeleteRemovesTheProductFromEveryCart) {
     EXPECT_FALSE(find_doc("products", doomed_id));
 
     auto count_lines = [&db](const std::string& id) {
-        const auto oid = db::parse_oid(id);
-        return db.collection("cart").count(db::Bson(BCON_NEW("product_id", BCON_OID(&*oid))));
+        const std::string path = "lines." + id;
+        return db.collection("carts").count(
+            db::Bson(BCON_NEW(path.c_str(), "{", "$exists", BCON_BOOL(true), "}")));
     };
     EXPECT_EQ(count_lines(doomed_id), 0);
     EXPECT_EQ(count_lines(kept_id), 1);

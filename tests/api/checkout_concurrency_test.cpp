@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 
+#include "models/cart_model.hpp"
 #include "models/inventory_model.hpp"
 #include "support/api_helpers.hpp"
 #include "support/concurrency.hpp"
@@ -157,36 +158,53 @@ TEST(CheckoutConcurrency, ConcurrentAddsToOneCartLineAreNotLost) {
     }
     EXPECT_EQ(created, 1);
     db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
-    auto lines = db.collection("cart").find(db::Bson());
-    ASSERT_EQ(lines.size(), 1U);
-    EXPECT_EQ(lines[0].view().get_int64("quantity"), 40);
+    auto carts = db.collection("carts").find(db::Bson());
+    ASSERT_EQ(carts.size(), 1U);
+    const std::string path = "lines." + product + ".quantity";
+    bson_iter_t it;
+    bson_iter_t quantity;
+    ASSERT_TRUE(bson_iter_init(&it, carts[0].get()));
+    ASSERT_TRUE(bson_iter_find_descendant(&it, path.c_str(), &quantity));
+    EXPECT_EQ(bson_iter_as_int64(&quantity), 40);
 }
 
 TEST(CheckoutIdempotency, AKeyWhoseFirstRequestIsStillRunningIs409) {
     // A checkout caught between its first write and its last (as a concurrent request would
-    // see it): the order exists as `reserving` under the key.
+    // see it): the cart is claimed by a checkout under the key.
     Service service({.extra_env = {kSecretEnv}});
     HttpClient client(service.port());
+    const std::string admin = make_admin(service, client, "admin@example.com");
     const std::string token = register_and_login(client, "waiting@example.com");
     const std::string user_id = user_id_of(client, token);
+    const std::string product = create_product(client, admin, "Waited for", 5);
+    ASSERT_EQ(client.post("/cart/add", {{"product_id", product}, {"quantity", 1}}, token).status,
+              201);
     db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
     const bson_oid_t order_id = db::new_oid();
     const bson_oid_t user = *db::parse_oid(user_id);
     const std::string fingerprint = crypto::digest_hex("{}");
-    db.collection("orders").insert_one(db::Bson(BCON_NEW(
-        "_id", BCON_OID(&order_id), "user_id", BCON_OID(&user), "products", "[", "]",
-        "total_price_cents", BCON_INT64(0), "status", BCON_UTF8("reserving"), "status_history", "[",
-        "]", "idempotency_key", BCON_UTF8("slow-key"), "request_fingerprint",
-        BCON_UTF8(fingerprint.c_str()), "restocked", BCON_BOOL(false), "created_at",
-        BCON_DATE_TIME(db::now_ms()), "updated_at", BCON_DATE_TIME(db::now_ms()))));
+    const std::string key = models::idempotency_key_digest("slow-key");
+    ASSERT_EQ(db.collection("carts")
+                  .update_one(
+                      db::Bson(BCON_NEW("_id", BCON_OID(&user))),
+                      db::Bson(BCON_NEW("$set", "{", "checkout", "{", "token", BCON_UTF8("running"),
+                                        "order_id", BCON_OID(&order_id), "claimed_at",
+                                        BCON_DATE_TIME(db::now_ms()), "key", BCON_UTF8(key.c_str()),
+                                        "fingerprint", BCON_UTF8(fingerprint.c_str()), "}", "}")))
+                  .matched,
+              1);
     auto in_progress =
         client.post("/order", boost::json::object{}, token, {{"Idempotency-Key", "slow-key"}});
     EXPECT_EQ(in_progress.status, 409) << in_progress.body;
     EXPECT_EQ(in_progress.header("content-type"), "application/problem+json");
+    EXPECT_NE(in_progress.body.find("Idempotency-Key"), std::string::npos) << in_progress.body;
     auto other_body =
         client.post("/order", {{"user_id", user_id}}, token, {{"Idempotency-Key", "slow-key"}});
     EXPECT_EQ(other_body.status, 422) << other_body.body;
-    EXPECT_EQ(db.collection("orders").count(db::Bson()), 1);
+    // While the checkout runs, the cart does not change.
+    auto add = client.post("/cart/add", {{"product_id", product}, {"quantity", 1}}, token);
+    EXPECT_EQ(add.status, 409) << add.body;
+    EXPECT_EQ(db.collection("orders").count(db::Bson()), 0);
 }
 
 TEST(CheckoutRecovery, AStaleRepeatOfARestockReturnsNothing) {
@@ -304,7 +322,8 @@ TEST(CheckoutCrash, ConservationHoldsAfterSigkillDuringCheckouts) {
                                     .count(db::Bson(BCON_NEW("stock_holds.0", "{", "$exists",
                                                              BCON_BOOL(true), "}")));
             // A checkout killed while holding its cart claim leaves it; recovery settles it.
-            const auto claimed = db.collection("checkout_claims").count(db::Bson());
+            const auto claimed = db.collection("carts").count(
+                db::Bson(BCON_NEW("checkout", "{", "$exists", BCON_BOOL(true), "}")));
             recovered = unfinished == 0 && unrestocked == 0 && marked == 0 && claimed == 0;
             if (!recovered) std::this_thread::sleep_for(std::chrono::milliseconds(200));
         }

@@ -325,7 +325,7 @@ TEST(WriterLease, ReadOnlyInstanceServesCatalogReadsAndRefusesChanges) {
     db::Db db({.uri = writer.mongodb_uri(), .database = writer.database()});
     EXPECT_EQ(
         db.collection("users").count(db::Bson(BCON_NEW("email", BCON_UTF8(new_email.c_str())))), 0);
-    EXPECT_EQ(db.collection("cart").count(db::Bson()), 0);
+    EXPECT_EQ(db.collection("carts").count(db::Bson()), 0);
     auto stored = writer_client.get("/products/" + product_id);
     EXPECT_EQ(stored.json().at("stock").as_int64(), 3);
     EXPECT_EQ(writer_client.get("/categories/" + category_id).status, 200);

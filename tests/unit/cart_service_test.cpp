@@ -92,15 +92,15 @@ class FakeProducts : public ProductLookup {
 
 class CartServiceTest : public ::testing::Test {
   protected:
-    // The ApiError `call` throws, or a failure naming the status that was expected.
+    // The DomainError `call` throws, as the HTTP layer answers it, or a failure.
     template <typename Call>
     static http::ApiError error_of(Call&& call) {
         try {
             call();
-        } catch (const http::ApiError& error) {
-            return error;
+        } catch (const DomainError& error) {
+            return http::to_api_error(error);
         }
-        ADD_FAILURE() << "no ApiError was thrown";
+        ADD_FAILURE() << "no DomainError was thrown";
         return http::ApiError::internal();
     }
 

@@ -18,6 +18,7 @@ constexpr const char* kId = "5f1d7a3b9c0e4a2b8d6f0a11";
 constexpr const char* kUserId = "5f1d7a3b9c0e4a2b8d6f0a22";
 constexpr const char* kProductId = "5f1d7a3b9c0e4a2b8d6f0a33";
 constexpr const char* kOtherProductId = "5f1d7a3b9c0e4a2b8d6f0a44";
+constexpr const char* kOtherId = "5f1d7a3b9c0e4a2b8d6f0a55";
 
 bson_oid_t oid(const char* text) {
     return *db::parse_oid(text);
@@ -153,33 +154,81 @@ TEST(ProductMapping, WrongShapesAreErrors) {
 
 // --- cart -------------------------------------------------------------------------------------
 
-TEST(CartMapping, RoundTripsALine) {
-    const CartLine line{kId, kUserId, kProductId, 7, 1'700'000'000'500};
-    const CartLine back = cart_line_from_bson(to_bson(line).view());
-    EXPECT_EQ(back.id, line.id);
-    EXPECT_EQ(back.user_id, line.user_id);
-    EXPECT_EQ(back.product_id, line.product_id);
-    EXPECT_EQ(back.quantity, line.quantity);
-    EXPECT_EQ(back.added_at_ms, line.added_at_ms);
+Cart sample_cart() {
+    Cart cart;
+    cart.user_id = kUserId;
+    cart.stored = true;
+    cart.version = 7;
+    cart.lines = {{kId, kUserId, kProductId, 7, 1'700'000'000'500},
+                  {kOtherId, kUserId, kOtherProductId, 1, 1'700'000'000'900}};
+    cart.order_ids = {kOtherId, kId};
+    cart.keys = {{idempotency_key_digest("key-1"), kId}};
+    return cart;
 }
 
-TEST(CartMapping, AcceptsAnInt32QuantityAsWrittenByOtherTools) {
-    const bson_oid_t id = oid(kId);
-    const bson_oid_t user = oid(kUserId);
-    const bson_oid_t product = oid(kProductId);
-    db::Bson doc(BCON_NEW("_id", BCON_OID(&id), "user_id", BCON_OID(&user), "product_id",
-                          BCON_OID(&product), "quantity", BCON_INT32(3)));
-    EXPECT_EQ(cart_line_from_bson(doc.view()).quantity, 3);
+TEST(CartMapping, RoundTripsTheCartDocument) {
+    const Cart cart = sample_cart();
+    const Cart back = cart_from_bson(to_bson(cart).view());
+    EXPECT_EQ(back.user_id, cart.user_id);
+    EXPECT_TRUE(back.stored);
+    EXPECT_EQ(back.version, 7);
+    ASSERT_EQ(back.lines.size(), 2U);
+    EXPECT_EQ(back.lines[0].id, kId);
+    EXPECT_EQ(back.lines[0].user_id, kUserId);
+    EXPECT_EQ(back.lines[0].product_id, kProductId);
+    EXPECT_EQ(back.lines[0].quantity, 7);
+    EXPECT_EQ(back.lines[0].added_at_ms, 1'700'000'000'500);
+    EXPECT_EQ(back.lines[1].product_id, kOtherProductId);
+    EXPECT_EQ(back.order_ids, cart.order_ids);
+    EXPECT_EQ(back.keys, cart.keys);
+    EXPECT_FALSE(back.checkout);
+}
+
+TEST(CartMapping, RoundTripsACheckoutClaimWithItsPlacedOrder) {
+    Cart cart = sample_cart();
+    CartClaim claim;
+    claim.token = "t0k3n";
+    claim.order_id = kId;
+    claim.key_digest = idempotency_key_digest("key-1");
+    claim.fingerprint = "fp";
+    claim.claimed_at_ms = 1'700'000'001'000;
+    Order placed;
+    placed.id = kId;
+    placed.user_id = kUserId;
+    placed.status = order_status::kPending;
+    placed.lines = {{kProductId, "Kettle", 7, 1999}};
+    placed.total_cents = 7 * 1999;
+    claim.placed = placed;
+    cart.checkout = claim;
+    const Cart back = cart_from_bson(to_bson(cart).view());
+    ASSERT_TRUE(back.checkout);
+    EXPECT_EQ(back.checkout->token, "t0k3n");
+    EXPECT_EQ(back.checkout->order_id, kId);
+    EXPECT_EQ(back.checkout->key_digest, claim.key_digest);
+    EXPECT_EQ(back.checkout->fingerprint, "fp");
+    EXPECT_EQ(back.checkout->claimed_at_ms, claim.claimed_at_ms);
+    EXPECT_FALSE(back.checkout->revoked);
+    ASSERT_TRUE(back.checkout->placed);
+    EXPECT_EQ(back.checkout->placed->total_cents, 7 * 1999);
+    EXPECT_EQ(back.checkout->placed->lines.at(0).name, "Kettle");
 }
 
 TEST(CartMapping, WrongShapesAreErrors) {
-    const db::Bson good = to_bson(CartLine{kId, kUserId, kProductId, 2, 0});
-    for (const char* key : {"_id", "user_id", "product_id", "quantity"}) {
-        EXPECT_THROW(cart_line_from_bson(without(good, key).view()), std::runtime_error) << key;
-        EXPECT_THROW(cart_line_from_bson(with_wrong_type(good, key).view()), std::runtime_error)
-            << key;
+    const db::Bson good = to_bson(sample_cart());
+    for (const char* key : {"_id", "version"}) {
+        EXPECT_THROW(cart_from_bson(without(good, key).view()), std::runtime_error) << key;
+        EXPECT_THROW(cart_from_bson(with_wrong_type(good, key).view()), std::runtime_error) << key;
     }
-    EXPECT_THROW(to_bson(CartLine{kId, "nope", kProductId, 1, 0}), std::invalid_argument);
+    EXPECT_THROW(cart_from_bson(with_wrong_type(good, "lines").view()), std::runtime_error);
+    Cart bad = sample_cart();
+    bad.lines[0].product_id = "nope";
+    EXPECT_THROW(to_bson(bad), std::invalid_argument);
+}
+
+TEST(CartMapping, KeyDigestsAreFieldNamesWhateverTheKeyHolds) {
+    const std::string digest = idempotency_key_digest("a.b$c d");
+    EXPECT_EQ(digest.find_first_of(".$ "), std::string::npos);
+    EXPECT_NE(digest, idempotency_key_digest("a.b$c e"));
 }
 
 // --- orders -----------------------------------------------------------------------------------

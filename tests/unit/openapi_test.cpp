@@ -61,10 +61,10 @@ struct RouteDependencies {
     models::OrderStore orders{db};
     models::ProductStockLedger ledger{db};
     models::CheckoutClaimStore checkout_claims{db};
-    services::StoredProductLookup product_lookup{products};
-    services::CartService cart_service{cart, product_lookup};
-    services::CheckoutService checkout{config, products, cart, orders, ledger, checkout_claims};
     services::CatalogReadModel catalog{&routes::render_product_json};
+    services::CatalogProductLookup product_lookup{catalog};
+    services::CartService cart_service{cart, product_lookup};
+    services::CheckoutService checkout{config, product_lookup, cart, orders, ledger, checkout_claims};
     std::atomic<bool> indexes_ready{false};
     metrics::Registry metrics;
 };
@@ -79,7 +79,6 @@ http::Router api_router(RouteDependencies& deps) {
                                  .categories = deps.categories,
                                  .products = deps.products,
                                  .images = deps.images,
-                                 .orders = deps.orders,
                                  .catalog = deps.catalog,
                                  .auth = deps.auth,
                                  .cart = deps.cart_service,
