@@ -194,8 +194,12 @@ std::map<std::string, double> SearchIndex::State::expand(const std::string& word
     }
     const int budget = has_letter(word) ? typo_budget(letter_count(word)) : 0;
     if (budget == 0) return stems;
+    // The stem too, so a typo in a plural ("skilets") is one edit from the word ("skillet").
+    const std::string stem = stemmer(word);
+    const bool try_stem = stem != word && letter_count(stem) >= 4;
     for (const auto& [candidate, entry] : vocabulary) {
-        const int distance = bounded_edit_distance(word, candidate, budget);
+        int distance = bounded_edit_distance(word, candidate, budget);
+        if (try_stem) distance = std::min(distance, bounded_edit_distance(stem, candidate, budget));
         if (distance > 0 && distance <= budget) {
             offer(entry.stem, distance == 1 ? kOneTypoFactor : kTwoTyposFactor);
         }

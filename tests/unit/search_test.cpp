@@ -117,6 +117,7 @@ TEST_F(Search, ToleratesOneTypoFromFourLettersAndTwoFromEight) {
     EXPECT_EQ(skilet[1], "Cast Iron Skillet");
     EXPECT_EQ(search("handbok"), (std::vector<std::string>{"Modern C++ Handbook"}));
     EXPECT_EQ(search("kettel"), (std::vector<std::string>{"Electric Kettle"}));
+    EXPECT_EQ(search("kettels"), (std::vector<std::string>{"Electric Kettle"}));  // plural too
     EXPECT_EQ(search("vegetabels"), (std::vector<std::string>{"Chef's Knife"}));  // a swap
     EXPECT_EQ(search("vgetabels"), (std::vector<std::string>{"Chef's Knife"}));   // 2 edits, 9
     EXPECT_TRUE(search("vgtabels").empty());                                      // 3 edits

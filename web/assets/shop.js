@@ -231,9 +231,12 @@ function filterForm(params, categories) {
     const data = new FormData(form);
     const next = new URLSearchParams();
     for (const key of FILTERS) next.set(key, (data.get(key) || '').toString().trim());
-    if (next.get('sort') === defaultSort(next.get('q'))) next.delete('sort');
+    // A sort the shopper did not pick follows the search: relevance with q, newest without.
+    if (!sortPicked || next.get('sort') === defaultSort(next.get('q'))) next.delete('sort');
     navigate(catalogUrl(next), { focusId });
   };
+  let sortPicked = params.has('sort');
+  sort.addEventListener('change', () => { sortPicked = true; });
   form.addEventListener('submit', (event) => { event.preventDefault(); apply('f-q'); });
   // Choosing from a list or ticking the box applies at once; focus stays on that control.
   for (const control of [category, sort, inStock]) {
