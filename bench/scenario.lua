@@ -1,5 +1,6 @@
 -- wrk script for FlaskCart-shaped APIs. Configured by env:
 --   SCENARIO = health | browse | search | product | cart_add | checkout | login
+--              | search_words | suggest (FlaskCart only: word search with typos, suggestions)
 --   DATA     = path of a file written by compare.py: lines "kind<TAB>value" (product ids, tokens, emails)
 local scenario = os.getenv("SCENARIO") or "health"
 local data = os.getenv("DATA")
@@ -29,6 +30,11 @@ end
 
 local function pick(t) return t[math.random(#t)] end
 
+-- Search scenarios (issue 13), over the demo catalog's words: typos, prefixes, two words.
+local search_words = {"skillet", "skilet", "cast%20iron", "handbok", "wireles%20mouse", "kettle",
+  "electric%20ket", "headphones", "yoga%20mat", "trail%20runing", "board%20game", "blutooth"}
+local suggest_prefixes = {"s", "sk", "skil", "cast%20ir", "mec", "blue", "handbo", "wireless"}
+
 request = function()
   counter = counter + 1
   if scenario == "health" then
@@ -38,6 +44,10 @@ request = function()
     return wrk.format("GET", "/products?limit=20&page=" .. page .. "&sort=price")
   elseif scenario == "search" then
     return wrk.format("GET", "/products?limit=20&q=" .. math.random(0, 199))
+  elseif scenario == "search_words" then
+    return wrk.format("GET", "/products?limit=20&q=" .. pick(search_words))
+  elseif scenario == "suggest" then
+    return wrk.format("GET", "/products/suggest?q=" .. pick(suggest_prefixes))
   elseif scenario == "product" then
     return wrk.format("GET", "/products/" .. pick(products))
   elseif scenario == "cart_add" then

@@ -50,6 +50,7 @@ const char* sort_field(ProductSortKey key) {
         case ProductSortKey::kPrice:
             return "price_cents";
         case ProductSortKey::kCreatedAt:
+        case ProductSortKey::kRelevance:
             break;
     }
     return "created_at";
@@ -365,83 +366,6 @@ void ProductStore::refresh(std::string_view id, const NewProduct& product) {
     set.append_if_present("category_id", db::parse_oid(product.category_id))
         .append("updated_at", db::now());
     db_.update_by_id(kCollection, *oid, db::DocumentBuilder().append("$set", set.build()).build());
-}
-
-// --- query parsing ----------------------------------------------------------------------------
-
-std::optional<std::int64_t> parse_price_filter(std::string_view text, std::string& error) {
-    return money::parse_cents(text, money::DecimalSyntax::kPlainDecimal, 0, error);
-}
-
-ProductQuery parse_product_query(const std::multimap<std::string, std::string>& params,
-                                 http::FieldErrors& errors) {
-    auto param = [&params](const std::string& name) -> std::optional<std::string> {
-        auto it = params.find(name);
-        if (it == params.end()) return std::nullopt;
-        return it->second;
-    };
-    ProductQuery query;
-    const validation::Page page =
-        validation::parse_page(param("page"), param("limit"), errors, 100);
-    query.page = page.page;
-    query.limit = page.limit;
-
-    if (auto text = param("q")) {
-        std::string trimmed = text::trim(*text);
-        if (text::utf8_length(trimmed) > kMaxSearchLength) {
-            errors.emplace_back(
-                "q", "must be at most " + std::to_string(kMaxSearchLength) + " characters");
-        } else if (trimmed.find('\0') != std::string::npos) {
-            errors.emplace_back("q", "must not contain NUL characters");
-        } else {
-            query.text = std::move(trimmed);
-        }
-    }
-    if (auto category = param("category")) {
-        if (!db::parse_oid(*category)) {
-            errors.emplace_back("category", "must be a category id");
-        } else {
-            query.category_id = *category;
-        }
-    }
-    const char* const bounds[] = {"min_price", "max_price"};
-    for (const char* name : bounds) {
-        auto text = param(name);
-        if (!text) continue;
-        std::string error;
-        auto cents = parse_price_filter(*text, error);
-        if (!cents) {
-            errors.emplace_back(name, std::move(error));
-        } else if (std::string_view(name) == "min_price") {
-            query.min_price_cents = cents;
-        } else {
-            query.max_price_cents = cents;
-        }
-    }
-    // min_price above max_price is an empty range, not an error: the answer is an empty page.
-    if (auto in_stock = param("in_stock")) {
-        if (*in_stock == "true") {
-            query.in_stock_only = true;
-        } else if (*in_stock != "false") {
-            errors.emplace_back("in_stock", "must be true or false");
-        }
-    }
-    if (auto sort = param("sort")) {
-        std::string_view key = *sort;
-        query.descending = !key.empty() && key.front() == '-';
-        if (query.descending) key.remove_prefix(1);
-        if (key == "name") {
-            query.sort_key = ProductSortKey::kName;
-        } else if (key == "price") {
-            query.sort_key = ProductSortKey::kPrice;
-        } else if (key == "created_at") {
-            query.sort_key = ProductSortKey::kCreatedAt;
-        } else {
-            errors.emplace_back(
-                "sort", "must be one of name, -name, price, -price, created_at, -created_at");
-        }
-    }
-    return query;
 }
 
 }  // namespace flaskcart::models

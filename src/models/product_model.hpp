@@ -14,8 +14,6 @@
 #include <string_view>
 #include <vector>
 
-#include "http/problem.hpp"
-
 namespace flaskcart::db {
 class Db;
 class Bson;
@@ -73,11 +71,13 @@ struct ProductChanges {
     }
 };
 
-enum class ProductSortKey { kName, kPrice, kCreatedAt };
+// kRelevance ranks search matches best first (the read model's search index); without a search
+// text, and in the database's own listing, it orders like kCreatedAt.
+enum class ProductSortKey { kName, kPrice, kCreatedAt, kRelevance };
 
 // GET /products filters; every member is optional except the page window.
 struct ProductQuery {
-    std::string text;         // literal, case-insensitive, on name or description
+    std::string text;         // search text (the database's listing: a literal substring)
     std::string category_id;  // a valid ObjectId text, or empty
     std::optional<std::int64_t> min_price_cents;
     std::optional<std::int64_t> max_price_cents;
@@ -87,16 +87,6 @@ struct ProductQuery {
     std::int64_t page = 1;
     std::int64_t limit = 20;
 };
-
-// Parses the GET /products query string (page, limit, q, category, min_price, max_price,
-// in_stock, sort). Each bad parameter is appended to `errors` under its own name. A category
-// that is not an ObjectId is an error; a well-formed id that matches nothing gives no items.
-ProductQuery parse_product_query(const std::multimap<std::string, std::string>& params,
-                                 http::FieldErrors& errors);
-// ?min_price / ?max_price as cents: money::parse_cents on plain decimals ("0", "10",
-// "19.99"; no sign or exponent), 0 allowed, read exactly like a price in a body; `error` says
-// why not.
-std::optional<std::int64_t> parse_price_filter(std::string_view text, std::string& error);
 
 struct ProductPage {
     std::vector<Product> items;

@@ -6,6 +6,7 @@
 #include "http/context.hpp"
 #include "models/image_model.hpp"
 #include "models/product_model.hpp"
+#include "routes/product_query.hpp"
 #include "routes/routes.hpp"
 #include "services/auth_service.hpp"
 #include "services/catalog_read_model.hpp"
@@ -110,6 +111,21 @@ boost::json::object product_json(const models::Product& product) {
     return out;
 }
 
+boost::json::object facets_json(const services::ListingFacets& facets) {
+    boost::json::array categories;
+    for (const auto& category : facets.categories) {
+        categories.push_back(
+            {{"_id", category.id}, {"name", category.name}, {"count", category.count}});
+    }
+    const auto price = [](const std::optional<std::int64_t>& cents) {
+        return cents ? money::cents_to_json(*cents) : boost::json::value(nullptr);
+    };
+    return {
+        {"categories", std::move(categories)},
+        {"price", {{"min", price(facets.min_price_cents)}, {"max", price(facets.max_price_cents)}}},
+        {"in_stock", facets.in_stock}};
+}
+
 class ProductHandlers {
   public:
     ProductHandlers(models::ProductStore& products, models::ImageStore& images,
@@ -142,14 +158,14 @@ class ProductHandlers {
 
     Response list(RequestContext& ctx) {
         http::FieldErrors errors;
-        const models::ProductQuery query = models::parse_product_query(ctx.request().query, errors);
+        const models::ProductQuery query = parse_product_query(ctx, errors);
         if (!errors.empty()) throw ApiError::validation(std::move(errors));
         require_loaded(catalog_);
         // The products are kept rendered: the page is a concatenation, byte for byte what
-        // validation::page_json() would give.
+        // validation::page_json() would give, followed by the facets.
         const services::RenderedPage page = catalog_.list_rendered(query);
         Response response;
-        std::size_t size = 64;
+        std::size_t size = 256;
         for (const auto& item : page.items) size += item.size() + 1;
         response.body.reserve(size);
         response.body += "{\"items\":[";
@@ -159,8 +175,21 @@ class ProductHandlers {
         }
         response.body += "],\"page\":" + std::to_string(query.page) +
                          ",\"limit\":" + std::to_string(query.limit) +
-                         ",\"total\":" + std::to_string(page.total) + "}";
+                         ",\"total\":" + std::to_string(page.total) +
+                         ",\"facets\":" + http::to_json_text(facets_json(page.facets)) + "}";
         return response;
+    }
+
+    Response suggest(RequestContext& ctx) {
+        http::FieldErrors errors;
+        const SuggestQuery query = parse_suggest_query(ctx, errors);
+        if (!errors.empty()) throw ApiError::validation(std::move(errors));
+        require_loaded(catalog_);
+        boost::json::array items;
+        for (const auto& suggestion : catalog_.suggest(query.text, query.limit)) {
+            items.push_back({{"_id", suggestion.id}, {"name", suggestion.name}});
+        }
+        return Response::json(200, boost::json::object{{"items", std::move(items)}});
     }
 
     Response get(RequestContext& ctx) {
@@ -260,6 +289,8 @@ void register_product_routes(http::Router& router, models::ProductStore& product
     // Catalog reads are served from the read model, never from the database: they run on the
     // network thread, without a hop to the worker pool.
     router.add("GET", "/products", bind_handler(handlers, &ProductHandlers::list),
+               {.runs_on_network_thread = true});
+    router.add("GET", "/products/suggest", bind_handler(handlers, &ProductHandlers::suggest),
                {.runs_on_network_thread = true});
     router.add("GET", "/products/{id}", bind_handler(handlers, &ProductHandlers::get),
                {.runs_on_network_thread = true});

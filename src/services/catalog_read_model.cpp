@@ -10,42 +10,6 @@ namespace flaskcart::services {
 
 namespace {
 
-char32_t fold_code_point(char32_t c) {
-    if (c >= U'A' && c <= U'Z') return c + 32;
-    if (c < 0xC0) return c;
-    if (c <= 0xDE) return c == 0xD7 ? c : c + 32;  // Latin-1 (× is not a letter)
-    if (c >= 0x100 && c <= 0x17F) {
-        // Latin Extended-A: upper/lower pairs, even/odd except in the two shifted runs.
-        if (c == 0x130 || c == 0x131 || c == 0x138 || c == 0x149 || c == 0x17F) return c;
-        if (c == 0x178) return 0xFF;
-        const bool odd_upper = (c >= 0x139 && c <= 0x148) || (c >= 0x179 && c <= 0x17E);
-        if (odd_upper) return (c % 2 == 1) ? c + 1 : c;
-        return (c % 2 == 0) ? c + 1 : c;
-    }
-    if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2) return c + 32;  // Greek capitals
-    if (c >= 0x410 && c <= 0x42F) return c + 32;                // Cyrillic А–Я
-    if (c >= 0x400 && c <= 0x40F) return c + 80;                // Cyrillic Ѐ–Џ
-    return c;
-}
-
-void append_utf8(std::string& out, char32_t c) {
-    if (c < 0x80) {
-        out += static_cast<char>(c);
-    } else if (c < 0x800) {
-        out += static_cast<char>(0xC0 | (c >> 6));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        out += static_cast<char>(0xE0 | (c >> 12));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (c >> 18));
-        out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (c & 0x3F));
-    }
-}
-
 template <typename Set, typename Visit>
 void walk(const Set& set, bool descending, Visit&& visit) {
     if (descending) {
@@ -60,41 +24,6 @@ void walk(const Set& set, bool descending, Visit&& visit) {
 }
 
 }  // namespace
-
-std::string fold_case(std::string_view utf8) {
-    std::string out;
-    out.reserve(utf8.size());
-    std::size_t i = 0;
-    while (i < utf8.size()) {
-        const auto lead = static_cast<unsigned char>(utf8[i]);
-        if (lead < 0x80) {
-            out += static_cast<char>(lead >= 'A' && lead <= 'Z' ? lead + 32 : lead);
-            ++i;
-            continue;
-        }
-        const std::size_t length = lead >= 0xF8   ? 1
-                                   : lead >= 0xF0 ? 4
-                                   : lead >= 0xE0 ? 3
-                                   : lead >= 0xC0 ? 2
-                                                  : 1;
-        bool is_sequence = length > 1 && i + length <= utf8.size();
-        for (std::size_t k = 1; is_sequence && k < length; ++k) {
-            is_sequence = (static_cast<unsigned char>(utf8[i + k]) & 0xC0) == 0x80;
-        }
-        if (!is_sequence) {  // not UTF-8: copy the byte as it is
-            out += static_cast<char>(lead);
-            ++i;
-            continue;
-        }
-        char32_t c = lead & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07);
-        for (std::size_t k = 1; k < length; ++k) {
-            c = (c << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3F);
-        }
-        append_utf8(out, fold_code_point(c));
-        i += length;
-    }
-    return out;
-}
 
 bool CatalogReadModel::ByName::operator()(const Entry* a, const Entry* b) const {
     return std::tie(a->name_lower, a->product.id) < std::tie(b->name_lower, b->product.id);
@@ -112,10 +41,11 @@ void CatalogReadModel::Indexes::insert(const Entry* entry) {
     by_name.insert(entry);
     by_price.insert(entry);
     by_created_at.insert(entry);
+    if (entry->product.stock > 0) ++in_stock;
 }
 
 void CatalogReadModel::Indexes::erase(const Entry* entry) {
-    by_name.erase(entry);
+    if (by_name.erase(entry) > 0 && entry->product.stock > 0) --in_stock;
     by_price.erase(entry);
     by_created_at.erase(entry);
 }
@@ -139,11 +69,23 @@ void CatalogReadModel::unindex(const Entry& entry) {
 CatalogReadModel::Entry CatalogReadModel::make_entry(models::Product product) const {
     Entry entry;
     entry.name_lower = text::to_lower_ascii(product.name);
-    entry.folded_name = fold_case(product.name);
-    entry.folded_description = fold_case(product.description);
     if (renderer_) entry.json = renderer_(product);
     entry.product = std::move(product);
     return entry;
+}
+
+void CatalogReadModel::add_to_search(Entry& entry) {
+    if (entry.doc_id == 0) {
+        by_doc_id_.push_back(&entry);
+        entry.doc_id = static_cast<SearchDocId>(by_doc_id_.size() - 1);
+    } else {
+        by_doc_id_[entry.doc_id] = &entry;
+    }
+    search_.add(entry.doc_id, entry.product.name, entry.product.description);
+}
+
+void CatalogReadModel::remove_from_search(const Entry& entry) {
+    search_.remove(entry.doc_id, entry.product.name, entry.product.description);
 }
 
 void CatalogReadModel::replace_all(std::vector<models::Product> products,
@@ -153,11 +95,15 @@ void CatalogReadModel::replace_all(std::vector<models::Product> products,
     by_category_.clear();
     products_.clear();
     categories_.clear();
+    search_generation_ = search_.clear();
+    by_doc_id_.assign(1, nullptr);  // Xapian's document ids start at 1
     products_.reserve(products.size());
+    by_doc_id_.reserve(products.size() + 1);
     for (auto& product : products) {
         const std::string id = product.id;
         auto [it, inserted] = products_.insert_or_assign(id, make_entry(std::move(product)));
         index(it->second);
+        add_to_search(it->second);
     }
     for (auto& category : categories) {
         const std::string id = category.id;
@@ -174,14 +120,18 @@ bool CatalogReadModel::is_loaded() const {
 void CatalogReadModel::upsert_product(const models::Product& product) {
     Entry fresh = make_entry(product);
     std::unique_lock lock(mutex_);
+    if (by_doc_id_.empty()) by_doc_id_.assign(1, nullptr);
     auto it = products_.find(product.id);
     if (it == products_.end()) {
         it = products_.emplace(product.id, std::move(fresh)).first;
     } else {
         unindex(it->second);
+        remove_from_search(it->second);
+        fresh.doc_id = it->second.doc_id;
         it->second = std::move(fresh);
     }
     index(it->second);
+    add_to_search(it->second);
 }
 
 void CatalogReadModel::remove_product(std::string_view id) {
@@ -189,6 +139,8 @@ void CatalogReadModel::remove_product(std::string_view id) {
     auto it = products_.find(std::string(id));
     if (it == products_.end()) return;
     unindex(it->second);
+    remove_from_search(it->second);
+    by_doc_id_[it->second.doc_id] = nullptr;
     products_.erase(it);
 }
 
@@ -196,7 +148,10 @@ bool CatalogReadModel::adjust_stock(std::string_view id, std::int64_t delta) {
     std::unique_lock lock(mutex_);
     auto it = products_.find(std::string(id));
     if (it == products_.end()) return false;
-    it->second.product.stock += delta;  // stock is no index key
+    // Stock orders no index, but the in-stock counts follow it.
+    unindex(it->second);
+    it->second.product.stock += delta;
+    index(it->second);
     if (renderer_) it->second.json = renderer_(it->second.product);
     return true;
 }
@@ -211,47 +166,70 @@ void CatalogReadModel::remove_category(std::string_view id) {
     categories_.erase(std::string(id));
 }
 
-bool CatalogReadModel::matches(const Entry& entry, const models::ProductQuery& query,
-                               const std::string& folded_text) {
-    const models::Product& product = entry.product;
+bool CatalogReadModel::passes_filters(const models::Product& product,
+                                      const models::ProductQuery& query) {
     if (query.min_price_cents && product.price_cents < *query.min_price_cents) return false;
     if (query.max_price_cents && product.price_cents > *query.max_price_cents) return false;
     if (query.in_stock_only && product.stock <= 0) return false;
-    if (!folded_text.empty() && entry.folded_name.find(folded_text) == std::string::npos &&
-        entry.folded_description.find(folded_text) == std::string::npos) {
-        return false;
-    }
     return true;
 }
 
-template <typename Take>
-std::int64_t CatalogReadModel::walk_page(const models::ProductQuery& query, Take&& take) const {
-    const std::string folded_text = fold_case(query.text);
-    const bool is_filtered = !folded_text.empty() || query.min_price_cents ||
-                             query.max_price_cents || query.in_stock_only;
-    const std::int64_t skip = (query.page - 1) * query.limit;
+std::vector<ListingFacets::CategoryCount> CatalogReadModel::category_facets(
+    const std::unordered_map<std::string, std::int64_t>& counts) const {
+    std::vector<ListingFacets::CategoryCount> out;
+    for (const auto& [id, count] : counts) {
+        auto category = categories_.find(id);
+        if (count == 0 || category == categories_.end()) continue;
+        out.push_back({id, category->second.name, count});
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return std::tie(b.count, a.name, a.id) < std::tie(a.count, b.name, b.id);
+    });
+    return out;
+}
+
+namespace {
+
+// Adds a matching product to the price and stock facets.
+void count_in_facets(ListingFacets& facets, const models::Product& product) {
+    if (!facets.min_price_cents || product.price_cents < *facets.min_price_cents) {
+        facets.min_price_cents = product.price_cents;
+    }
+    if (!facets.max_price_cents || product.price_cents > *facets.max_price_cents) {
+        facets.max_price_cents = product.price_cents;
+    }
+    if (product.stock > 0) ++facets.in_stock;
+}
+
+}  // namespace
+
+// Neither text nor price nor stock filter: the indexes know the total and the facets.
+Listing<const CatalogReadModel::Entry*> CatalogReadModel::select_unfiltered(
+    const models::ProductQuery& query) const {
+    Listing<const Entry*> listing;
+    std::unordered_map<std::string, std::int64_t> counts;
+    for (const auto& [id, indexes] : by_category_) {
+        counts[id] = static_cast<std::int64_t>(indexes.size());
+    }
+    listing.facets.categories = category_facets(counts);
     const Indexes* indexes = &all_;
     if (!query.category_id.empty()) {
         auto it = by_category_.find(query.category_id);
-        if (it == by_category_.end()) return 0;
+        if (it == by_category_.end()) return listing;
         indexes = &it->second;
     }
+    listing.total = static_cast<std::int64_t>(indexes->size());
+    if (listing.total == 0) return listing;
+    listing.facets.min_price_cents = (*indexes->by_price.begin())->product.price_cents;
+    listing.facets.max_price_cents = (*indexes->by_price.rbegin())->product.price_cents;
+    listing.facets.in_stock = indexes->in_stock;
+    const std::int64_t skip = (query.page - 1) * query.limit;
+    if (skip >= listing.total) return listing;
     std::int64_t position = 0;
-    std::int64_t taken = 0;
     auto visit = [&](const Entry* entry) {
-        if (is_filtered && !matches(*entry, query, folded_text)) return true;
-        if (position >= skip && taken < query.limit) {
-            take(*entry);
-            ++taken;
-        }
-        ++position;
-        // Unfiltered, the total is the index size: stop once the page is full.
-        return is_filtered || taken < query.limit;
+        if (position++ >= skip) listing.items.push_back(entry);
+        return static_cast<std::int64_t>(listing.items.size()) < query.limit;
     };
-    if (!is_filtered) {
-        const auto total = static_cast<std::int64_t>(indexes->size());
-        if (skip >= total) return total;
-    }
     switch (query.sort_key) {
         case models::ProductSortKey::kName:
             walk(indexes->by_name, query.descending, visit);
@@ -260,25 +238,162 @@ std::int64_t CatalogReadModel::walk_page(const models::ProductQuery& query, Take
             walk(indexes->by_price, query.descending, visit);
             break;
         case models::ProductSortKey::kCreatedAt:
+        case models::ProductSortKey::kRelevance:
             walk(indexes->by_created_at, query.descending, visit);
             break;
     }
-    return is_filtered ? position : static_cast<std::int64_t>(indexes->size());
+    return listing;
 }
 
-models::ProductPage CatalogReadModel::list(const models::ProductQuery& query) const {
-    models::ProductPage page;
-    std::shared_lock lock(mutex_);
-    page.total = walk_page(query, [&](const Entry& entry) { page.items.push_back(entry.product); });
+// A price or stock filter without text: one walk over every product in the requested order,
+// counting the category facet before the category filter applies.
+Listing<const CatalogReadModel::Entry*> CatalogReadModel::select_filtered(
+    const models::ProductQuery& query) const {
+    Listing<const Entry*> listing;
+    std::unordered_map<std::string, std::int64_t> counts;
+    const std::int64_t skip = (query.page - 1) * query.limit;
+    auto visit = [&](const Entry* entry) {
+        const models::Product& product = entry->product;
+        if (!passes_filters(product, query)) return true;
+        if (!product.category_id.empty()) ++counts[product.category_id];
+        if (!query.category_id.empty() && product.category_id != query.category_id) return true;
+        count_in_facets(listing.facets, product);
+        if (listing.total >= skip && listing.total < skip + query.limit) {
+            listing.items.push_back(entry);
+        }
+        ++listing.total;
+        return true;
+    };
+    switch (query.sort_key) {
+        case models::ProductSortKey::kName:
+            walk(all_.by_name, query.descending, visit);
+            break;
+        case models::ProductSortKey::kPrice:
+            walk(all_.by_price, query.descending, visit);
+            break;
+        case models::ProductSortKey::kCreatedAt:
+        case models::ProductSortKey::kRelevance:
+            walk(all_.by_created_at, query.descending, visit);
+            break;
+    }
+    listing.facets.categories = category_facets(counts);
+    return listing;
+}
+
+std::vector<CatalogReadModel::Match> CatalogReadModel::search_matches(
+    std::string_view text, SearchFields fields, std::shared_lock<std::shared_mutex>& lock) const {
+    std::vector<Match> matches;
+    for (;;) {
+        const SearchResult result = search_.match(text, fields);
+        lock.lock();
+        if (result.generation == search_generation_) {
+            // A write between the two steps is seen as if the read came just before it, except
+            // that a product removed meanwhile is left out.
+            for (const SearchHit& hit : result.hits) {
+                if (hit.doc_id < by_doc_id_.size() && by_doc_id_[hit.doc_id] != nullptr) {
+                    matches.push_back({by_doc_id_[hit.doc_id], hit.weight});
+                }
+            }
+            return matches;
+        }
+        lock.unlock();
+    }
+}
+
+namespace {
+
+// Best first; equal weights by name, then _id, so pages are stable.
+template <typename Match>
+bool ranks_before(const Match& a, const Match& b) {
+    if (a.weight != b.weight) return a.weight > b.weight;
+    return std::tie(a.entry->name_lower, a.entry->product.id) <
+           std::tie(b.entry->name_lower, b.entry->product.id);
+}
+
+}  // namespace
+
+Listing<const CatalogReadModel::Entry*> CatalogReadModel::select_searched(
+    const models::ProductQuery& query, std::shared_lock<std::shared_mutex>& lock) const {
+    Listing<const Entry*> listing;
+    std::unordered_map<std::string, std::int64_t> counts;
+    std::vector<Match> matches =
+        search_matches(query.text, SearchFields::kNameAndDescription, lock);
+    std::erase_if(matches, [&](const Match& match) {
+        const models::Product& product = match.entry->product;
+        if (!passes_filters(product, query)) return true;
+        if (!product.category_id.empty()) ++counts[product.category_id];
+        if (!query.category_id.empty() && product.category_id != query.category_id) return true;
+        count_in_facets(listing.facets, product);
+        return false;
+    });
+    listing.facets.categories = category_facets(counts);
+    listing.total = static_cast<std::int64_t>(matches.size());
+    const auto before = [&query](const Match& a, const Match& b) {
+        const bool desc = query.descending;
+        switch (query.sort_key) {
+            case models::ProductSortKey::kName:
+                return desc ? ByName()(b.entry, a.entry) : ByName()(a.entry, b.entry);
+            case models::ProductSortKey::kPrice:
+                return desc ? ByPrice()(b.entry, a.entry) : ByPrice()(a.entry, b.entry);
+            case models::ProductSortKey::kCreatedAt:
+                return desc ? ByCreatedAt()(b.entry, a.entry) : ByCreatedAt()(a.entry, b.entry);
+            case models::ProductSortKey::kRelevance:
+                break;
+        }
+        return ranks_before(a, b);
+    };
+    const auto skip = static_cast<std::size_t>((query.page - 1) * query.limit);
+    if (skip >= matches.size()) return listing;
+    const std::size_t end = std::min(matches.size(), skip + static_cast<std::size_t>(query.limit));
+    std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(end), matches.end(),
+                      before);
+    for (std::size_t i = skip; i < end; ++i) listing.items.push_back(matches[i].entry);
+    return listing;
+}
+
+Listing<const CatalogReadModel::Entry*> CatalogReadModel::select(
+    const models::ProductQuery& query, std::shared_lock<std::shared_mutex>& lock) const {
+    if (!query.text.empty()) return select_searched(query, lock);
+    lock.lock();
+    if (query.min_price_cents || query.max_price_cents || query.in_stock_only) {
+        return select_filtered(query);
+    }
+    return select_unfiltered(query);
+}
+
+ProductListing CatalogReadModel::list(const models::ProductQuery& query) const {
+    ProductListing page;
+    std::shared_lock lock(mutex_, std::defer_lock);
+    auto selected = select(query, lock);
+    page.total = selected.total;
+    page.facets = std::move(selected.facets);
+    for (const Entry* entry : selected.items) page.items.push_back(entry->product);
     return page;
 }
 
 RenderedPage CatalogReadModel::list_rendered(const models::ProductQuery& query) const {
     RenderedPage page;
-    page.items.reserve(static_cast<std::size_t>(std::min<std::int64_t>(query.limit, 100)));
-    std::shared_lock lock(mutex_);
-    page.total = walk_page(query, [&](const Entry& entry) { page.items.push_back(entry.json); });
+    std::shared_lock lock(mutex_, std::defer_lock);
+    auto selected = select(query, lock);
+    page.total = selected.total;
+    page.facets = std::move(selected.facets);
+    page.items.reserve(selected.items.size());
+    for (const Entry* entry : selected.items) page.items.push_back(entry->json);
     return page;
+}
+
+std::vector<Suggestion> CatalogReadModel::suggest(std::string_view text, std::size_t limit) const {
+    std::shared_lock lock(mutex_, std::defer_lock);
+    std::vector<Match> matches = search_matches(text, SearchFields::kNameOnly, lock);
+    const std::size_t end = std::min(limit, matches.size());
+    std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(end), matches.end(),
+                      ranks_before<Match>);
+    std::vector<Suggestion> out;
+    out.reserve(end);
+    for (std::size_t i = 0; i < end; ++i) {
+        out.push_back({matches[i].entry->product.id, matches[i].entry->product.name});
+    }
+    return out;
 }
 
 std::optional<models::Product> CatalogReadModel::find_product(std::string_view id) const {

@@ -5,9 +5,11 @@
 // The database stays the source of truth: services/change_feed.* fills this model at start-up
 // and applies every write after it has reached the database.
 //
-// Query semantics are the database query's (models::ProductStore::list): `q` is a literal,
-// case-insensitive substring of the name or the description; category, price range and
-// in_stock are exact filters; sorting is by (key, _id), both in the requested direction.
+// Query semantics: `q` is full-text search (services/search_index.*: folded, stemmed, the last
+// word completed, typos tolerated, every word in the name or the description); category, price
+// range and in_stock are exact filters; sorting is by relevance (best first, then name, then
+// _id) or by (key, _id), both in the requested direction. Every listing carries facets of its
+// matches.
 //
 // Thread-safe: reads take a shared lock for as long as they copy their answer out (no
 // database, no I/O under it); writes take it exclusively for an in-memory update.
@@ -24,12 +26,9 @@
 
 #include "models/category_model.hpp"
 #include "models/product_model.hpp"
+#include "services/search_index.hpp"
 
 namespace flaskcart::services {
-
-// Case folding for search, matching the database's case-insensitive regular expressions for
-// ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic letters (one code point to one).
-std::string fold_case(std::string_view utf8);
 
 struct CategoryWithCount {
     models::Category category;
@@ -39,9 +38,32 @@ struct CategoryWithCount {
 // A product as the API shows it (JSON text). Kept per product, so a listing is a concatenation.
 using ProductRenderer = std::function<std::string(const models::Product&)>;
 
-struct RenderedPage {
-    std::vector<std::string> items;  // rendered products
+// What the matches of a listing hold, for a shop's filter panel. Category counts ignore the
+// category filter (so a shopper can switch category); price and in_stock honour every filter.
+struct ListingFacets {
+    struct CategoryCount {
+        std::string id;
+        std::string name;
+        std::int64_t count = 0;
+    };
+    std::vector<CategoryCount> categories;        // most products first, then by name; none empty
+    std::optional<std::int64_t> min_price_cents;  // unset when nothing matches
+    std::optional<std::int64_t> max_price_cents;
+    std::int64_t in_stock = 0;
+};
+
+template <typename Item>
+struct Listing {
+    std::vector<Item> items;
     std::int64_t total = 0;
+    ListingFacets facets;
+};
+using ProductListing = Listing<models::Product>;
+using RenderedPage = Listing<std::string>;  // rendered products
+
+struct Suggestion {
+    std::string id;
+    std::string name;
 };
 
 class CatalogReadModel {
@@ -63,9 +85,11 @@ class CatalogReadModel {
     void upsert_category(const models::Category& category);
     void remove_category(std::string_view id);
 
-    models::ProductPage list(const models::ProductQuery& query) const;
+    ProductListing list(const models::ProductQuery& query) const;
     // list() with each product already rendered; empty strings without a renderer.
     RenderedPage list_rendered(const models::ProductQuery& query) const;
+    // Product names completing `text` (search on names alone), best first, at most `limit`.
+    std::vector<Suggestion> suggest(std::string_view text, std::size_t limit) const;
     std::optional<models::Product> find_product(std::string_view id) const;
     std::optional<std::string> find_rendered(std::string_view id) const;
     std::optional<models::Category> find_category(std::string_view id) const;
@@ -82,8 +106,11 @@ class CatalogReadModel {
         models::Product product;
         std::string json;
         std::string name_lower;
-        std::string folded_name;
-        std::string folded_description;
+        SearchDocId doc_id = 0;
+    };
+    struct Match {
+        const Entry* entry = nullptr;
+        double weight = 0;
     };
     struct ByName {
         bool operator()(const Entry* a, const Entry* b) const;
@@ -98,6 +125,7 @@ class CatalogReadModel {
         std::set<const Entry*, ByName> by_name;
         std::set<const Entry*, ByPrice> by_price;
         std::set<const Entry*, ByCreatedAt> by_created_at;
+        std::int64_t in_stock = 0;
         void insert(const Entry* entry);
         void erase(const Entry* entry);
         std::size_t size() const { return by_name.size(); }
@@ -105,12 +133,24 @@ class CatalogReadModel {
 
     void index(const Entry& entry);
     void unindex(const Entry& entry);
-    static bool matches(const Entry& entry, const models::ProductQuery& query,
-                        const std::string& folded_text);
+    static bool passes_filters(const models::Product& product, const models::ProductQuery& query);
     Entry make_entry(models::Product product) const;
-    // Calls take(entry) for each product of the requested page, in order; returns the total.
-    template <typename Take>
-    std::int64_t walk_page(const models::ProductQuery& query, Take&& take) const;
+    void add_to_search(Entry& entry);
+    void remove_from_search(const Entry& entry);
+    // The matches of `text`, ranked by Xapian without the catalog lock (so readers waiting for
+    // the index never hold writers off), then mapped to entries under `lock` (shared, taken
+    // here); retried when a replace_all() came in between.
+    std::vector<Match> search_matches(std::string_view text, SearchFields fields,
+                                      std::shared_lock<std::shared_mutex>& lock) const;
+    // The requested page of entries, in order, with the total and the facets; takes `lock`.
+    Listing<const Entry*> select(const models::ProductQuery& query,
+                                 std::shared_lock<std::shared_mutex>& lock) const;
+    Listing<const Entry*> select_unfiltered(const models::ProductQuery& query) const;
+    Listing<const Entry*> select_filtered(const models::ProductQuery& query) const;
+    Listing<const Entry*> select_searched(const models::ProductQuery& query,
+                                          std::shared_lock<std::shared_mutex>& lock) const;
+    std::vector<ListingFacets::CategoryCount> category_facets(
+        const std::unordered_map<std::string, std::int64_t>& counts) const;
 
     ProductRenderer renderer_;
     mutable std::shared_mutex mutex_;
@@ -119,6 +159,9 @@ class CatalogReadModel {
     Indexes all_;
     std::unordered_map<std::string, Indexes> by_category_;
     std::unordered_map<std::string, models::Category> categories_;
+    SearchIndex search_;
+    std::uint64_t search_generation_ = 0;  // of search_, for the ids in by_doc_id_
+    std::vector<const Entry*> by_doc_id_;  // index: SearchDocId; null once removed
 };
 
 }  // namespace flaskcart::services

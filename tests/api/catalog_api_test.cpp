@@ -419,6 +419,7 @@ TEST_F(CatalogApi, PaginationEdges) {
                                                                {"max_price=0.001", "max_price"},
                                                                {"in_stock=yes", "in_stock"},
                                                                {"category=nope", "category"},
+                                                               {"sort=-relevance", "sort"},
                                                                {"q=" + std::string(201, 'q'), "q"}};
     for (const auto& [query, field] : bad) {
         auto response = client().get("/products?" + query);
@@ -429,7 +430,7 @@ TEST_F(CatalogApi, PaginationEdges) {
     }
 }
 
-TEST_F(CatalogApi, SearchMatchesRegexMetacharactersLiterally) {
+TEST_F(CatalogApi, SearchIsWordBasedAndPunctuationAloneMatchesNothing) {
     const std::string category = create_category(unique("Search"));
     for (const char* name : {"Glob a.*b", "Glob axxb", "Paren (x)", "Plain item"}) {
         create_product({{"name", name}, {"category", category}});
@@ -442,15 +443,101 @@ TEST_F(CatalogApi, SearchMatchesRegexMetacharactersLiterally) {
         EXPECT_EQ(response.status, 200) << response.body;
         return names(response);
     };
-    EXPECT_EQ(search(".*"), (std::vector<std::string>{"Described", "Glob a.*b"}));
-    EXPECT_EQ(search("%28"), (std::vector<std::string>{"Paren (x)"}));
+    // Operators of regular expressions or of the database are plain punctuation: never a query.
+    for (const char* nothing : {".*", "%28", "%5B", "%5C", "%24ne", "%7B%7D"}) {
+        EXPECT_TRUE(search(nothing).empty()) << nothing;
+    }
     EXPECT_EQ(search("%28x%29"), (std::vector<std::string>{"Paren (x)"}));
-    EXPECT_TRUE(search("%5B").empty());
-    EXPECT_TRUE(search("a%2Bb").empty());
-    EXPECT_TRUE(search("%5C").empty());
     EXPECT_EQ(search("GLOB"), (std::vector<std::string>{"Glob a.*b", "Glob axxb"}));
     EXPECT_EQ(search("a.%2Ab"), (std::vector<std::string>{"Described", "Glob a.*b"}));
     EXPECT_EQ(search("PLAIN%20ITEM"), (std::vector<std::string>{"Plain item"}));
+    EXPECT_EQ(search("plain%20itme"), (std::vector<std::string>{"Plain item"}));  // a swap
+}
+
+TEST_F(CatalogApi, SearchRanksTypoPrefixAndPluralMatchesWithFacets) {
+    const std::string kitchen = create_category(unique("Cookware"));
+    const std::string books = create_category(unique("Reading"));
+    const std::string tag = crypto::random_hex(3);  // keeps this test's words its own
+    const std::string word = "Zskillet" + tag;
+    create_product({{"name", "Cast Iron " + word}, {"price", 40}, {"category", kitchen}});
+    create_product({{"name", "Crème brûlée " + tag}, {"price", 25}, {"category", kitchen}});
+    create_product({{"name", "Recipes " + tag},
+                    {"description", "For any " + word + "."},
+                    {"price", 15},
+                    {"stock", 0},
+                    {"category", books}});
+    auto typo = client().get("/products?q=" + word.substr(0, 3) + word.substr(4) + "s");
+    ASSERT_EQ(typo.status, 200) << typo.body;
+    EXPECT_EQ(names(typo), (std::vector<std::string>{"Cast Iron " + word, "Recipes " + tag}));
+    const json::value typo_body = typo.json();
+    EXPECT_EQ(typo_body.at("total"), 2);
+    const auto& facets = typo_body.at("facets");
+    EXPECT_EQ(facets.at("in_stock"), 1);
+    EXPECT_EQ(facets.at("price").at("min"), 15);
+    EXPECT_EQ(facets.at("price").at("max"), 40);
+    ASSERT_EQ(facets.at("categories").as_array().size(), 2U);
+
+    // The category filter narrows the items but not the category facet.
+    auto in_books = client().get("/products?category=" + books + "&q=" + word.substr(0, 5));
+    EXPECT_EQ(names(in_books), (std::vector<std::string>{"Recipes " + tag}));
+    EXPECT_EQ(in_books.json().at("facets").at("categories").as_array().size(), 2U);
+    EXPECT_EQ(in_books.json().at("facets").at("price").at("max"), 15);
+
+    EXPECT_EQ(names(client().get("/products?q=CREME%20BRULEE%20" + tag)),
+              (std::vector<std::string>{"Crème brûlée " + tag}));
+    auto sorted = client().get("/products?q=" + word + "&sort=price&in_stock=true");
+    EXPECT_EQ(names(sorted), (std::vector<std::string>{"Cast Iron " + word}));
+    auto nothing = client().get("/products?q=.*");
+    EXPECT_EQ(nothing.json().at("total"), 0);
+    EXPECT_TRUE(nothing.json().at("facets").at("price").at("min").is_null());
+}
+
+TEST_F(CatalogApi, SuggestCompletesNamesBestFirst) {
+    const std::string tag = crypto::random_hex(3);
+    const std::string word = "Qlantern" + tag;
+    for (int i = 0; i < 10; ++i) {
+        create_product({{"name", "Camping " + word + " " + std::to_string(i)}});
+    }
+    create_product({{"name", "Other"}, {"description", "Not a " + word}});
+    auto suggest = client().get("/products/suggest?q=camping%20" + word.substr(0, 5));
+    ASSERT_EQ(suggest.status, 200) << suggest.body;
+    const json::value suggest_body = suggest.json();
+    const auto& items = suggest_body.at("items").as_array();
+    ASSERT_EQ(items.size(), 8U);  // the default limit
+    for (const auto& item : items) {
+        EXPECT_EQ(std::string(item.at("name").as_string()).rfind("Camping " + word, 0), 0U);
+        EXPECT_EQ(item.as_object().size(), 2U);
+        EXPECT_EQ(item.at("_id").as_string().size(), 24U);
+    }
+    auto three = client().get("/products/suggest?limit=3&q=" + word);
+    EXPECT_EQ(three.json().at("items").as_array().size(), 3U);
+    auto nothing = client().get("/products/suggest?q=%2E%2A");
+    EXPECT_EQ(nothing.status, 200);
+    EXPECT_TRUE(nothing.json().at("items").as_array().empty());
+}
+
+TEST_F(CatalogApi, SuggestRefusesBadParametersNamingEach) {
+    const std::vector<std::pair<std::string, std::string>> bad{
+        {"", "q"},
+        {"limit=5", "q"},
+        {"q=" + std::string(201, 'q'), "q"},
+        {"q=a%00b", "q"},
+        {"q=a&limit=0", "limit"},
+        {"q=a&limit=21", "limit"},
+        {"q=a&limit=-1", "limit"},
+        {"q=a&limit=abc", "limit"},
+        {"q=a&limit=2.5", "limit"},
+        {"q=a&limit=", "limit"},
+    };
+    for (const auto& [query, field] : bad) {
+        auto response = client().get("/products/suggest?" + query);
+        EXPECT_EQ(response.status, 422) << query;
+        EXPECT_EQ(response.header("content-type"), "application/problem+json") << query;
+        if (response.status == 422) {
+            EXPECT_TRUE(response.json().at("errors").as_object().contains(field)) << query;
+        }
+    }
+    EXPECT_EQ(client().get("/products/suggest?q=%FF").status, 422);  // not UTF-8
 }
 
 TEST_F(CatalogApi, FiltersAndSortOrders) {
@@ -729,6 +816,7 @@ TEST(CatalogContract, OpenApiDescribesEveryCatalogRoute) {
     const auto document = client.get("/openapi.json").json();
     const auto& paths = document.at("paths").as_object();
     const std::vector<std::pair<std::string, std::string>> routes{{"/products", "get"},
+                                                                  {"/products/suggest", "get"},
                                                                   {"/products", "post"},
                                                                   {"/products/{id}", "get"},
                                                                   {"/products/{id}", "put"},

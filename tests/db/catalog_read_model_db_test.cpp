@@ -50,12 +50,10 @@ TEST_F(CatalogReadModelDb, GivesTheDatabaseQuerysAnswersOnAGeneratedCatalog) {
     services::CatalogReadModel model;
     model.replace_all(products.list_all(), categories.list());
 
-    static const std::vector<std::string> kTexts = {"",       "",      "steel", "STEEL",  "éclair",
-                                                    "ÉCLAIR", "ω",     "КОФЕ",  "50%",    "a.b",
-                                                    "(x)",    "thing", "zzz",   "mug tea"};
+    // Filters, sorts, pages and totals; `q` is left out: the read model searches words (its
+    // own tests), the database's listing matches a literal substring.
     for (int i = 0; i < 80; ++i) {
         models::ProductQuery query;
-        query.text = kTexts[rng() % kTexts.size()];
         if (rng() % 3 == 0) query.category_id = category_ids[rng() % category_ids.size()];
         if (rng() % 4 == 0) query.min_price_cents = static_cast<std::int64_t>(rng() % 2000);
         if (rng() % 4 == 0) query.max_price_cents = static_cast<std::int64_t>(1000 + rng() % 2000);
@@ -66,7 +64,7 @@ TEST_F(CatalogReadModelDb, GivesTheDatabaseQuerysAnswersOnAGeneratedCatalog) {
         query.page = 1 + static_cast<std::int64_t>(rng() % 4);
         const auto want = products.list(query);
         const auto got = model.list(query);
-        const std::string context = "query " + std::to_string(i) + " q='" + query.text + "'";
+        const std::string context = "query " + std::to_string(i);
         EXPECT_EQ(got.total, want.total) << context;
         ASSERT_EQ(got.items.size(), want.items.size()) << context;
         for (std::size_t k = 0; k < got.items.size(); ++k) {

@@ -1,12 +1,29 @@
-// GET /products query parsing and the price filter grammar: pure logic, no database.
+// GET /products and /products/suggest query parsing and the price filter grammar: pure logic,
+// no database.
 #include <gtest/gtest.h>
 
-#include "models/product_model.hpp"
+#include "routes/product_query.hpp"
 
 namespace flaskcart::models {
 namespace {
 
 using Params = std::multimap<std::string, std::string>;
+using routes::parse_price_filter;
+
+// The parsers read a request's decoded query parameters.
+ProductQuery parse_product_query(const Params& params, http::FieldErrors& errors) {
+    http::Request request;
+    request.query = params;
+    const http::RequestContext ctx(request, {});
+    return routes::parse_product_query(ctx, errors);
+}
+
+routes::SuggestQuery parse_suggest_query(const Params& params, http::FieldErrors& errors) {
+    http::Request request;
+    request.query = params;
+    const http::RequestContext ctx(request, {});
+    return routes::parse_suggest_query(ctx, errors);
+}
 
 bool names_field(const http::FieldErrors& errors, const std::string& field) {
     for (const auto& [name, message] : errors) {
@@ -55,7 +72,8 @@ TEST(ProductQuery, ReadsEveryParameter) {
              {"-name", ProductSortKey::kName, true},
              {"price", ProductSortKey::kPrice, false},
              {"created_at", ProductSortKey::kCreatedAt, false},
-             {"-created_at", ProductSortKey::kCreatedAt, true}}) {
+             {"-created_at", ProductSortKey::kCreatedAt, true},
+             {"relevance", ProductSortKey::kRelevance, true}}) {
         http::FieldErrors none;
         const ProductQuery sorted = parse_product_query(Params{{"sort", text}}, none);
         EXPECT_TRUE(none.empty()) << text;
@@ -80,6 +98,8 @@ TEST(ProductQuery, EachBadParameterIsNamed) {
         {{{"min_price", "1e2"}}, "min_price"},
         {{{"max_price", "-5"}}, "max_price"},
         {{{"q", std::string(201, 'x')}}, "q"},
+        {{{"sort", "-relevance"}}, "sort"},
+        {{{"q", std::string("a\0b", 3)}}, "q"},
     };
     for (const auto& [params, field] : cases) {
         http::FieldErrors errors;
@@ -89,6 +109,47 @@ TEST(ProductQuery, EachBadParameterIsNamed) {
     http::FieldErrors several;
     parse_product_query(Params{{"limit", "0"}, {"sort", "x"}, {"page", "-1"}}, several);
     EXPECT_EQ(several.size(), 3U);
+}
+
+TEST(ProductQuery, SearchTextOrdersByRelevanceUnlessASortIsGiven) {
+    http::FieldErrors errors;
+    EXPECT_EQ(parse_product_query(Params{{"q", "skillet"}}, errors).sort_key,
+              ProductSortKey::kRelevance);
+    EXPECT_EQ(parse_product_query(Params{{"q", "skillet"}, {"sort", "price"}}, errors).sort_key,
+              ProductSortKey::kPrice);
+    // A blank q is no search: the default order stays.
+    EXPECT_EQ(parse_product_query(Params{{"q", "   "}}, errors).sort_key,
+              ProductSortKey::kCreatedAt);
+    EXPECT_TRUE(errors.empty());
+}
+
+TEST(SuggestQuery, ReadsTextAndLimitWithDefaults) {
+    http::FieldErrors errors;
+    const auto defaults = parse_suggest_query(Params{{"q", "  skil "}}, errors);
+    EXPECT_EQ(defaults.text, "skil");
+    EXPECT_EQ(defaults.limit, 8U);
+    EXPECT_EQ(parse_suggest_query(Params{{"q", "x"}, {"limit", "20"}}, errors).limit, 20U);
+    EXPECT_EQ(parse_suggest_query(Params{{"q", "x"}, {"limit", "1"}}, errors).limit, 1U);
+    EXPECT_TRUE(errors.empty());
+}
+
+TEST(SuggestQuery, EachBadParameterIsNamed) {
+    const std::vector<std::pair<Params, std::string>> cases{
+        {{}, "q"},
+        {{{"q", std::string(201, 'x')}}, "q"},
+        {{{"q", "x"}, {"limit", "0"}}, "limit"},
+        {{{"q", "x"}, {"limit", "21"}}, "limit"},
+        {{{"q", "x"}, {"limit", "-1"}}, "limit"},
+        {{{"q", "x"}, {"limit", "abc"}}, "limit"},
+        {{{"q", "x"}, {"limit", ""}}, "limit"},
+        {{{"q", "x"}, {"limit", "1.5"}}, "limit"},
+    };
+    for (const auto& [params, field] : cases) {
+        http::FieldErrors errors;
+        parse_suggest_query(params, errors);
+        ASSERT_EQ(errors.size(), 1U) << field;
+        EXPECT_EQ(errors[0].first, field);
+    }
 }
 
 std::optional<std::int64_t> filter_of(std::string_view text) {

@@ -149,7 +149,7 @@ function renderNav() {
 // ---- catalog ----
 
 const SORTS = [
-  ['-created_at', 'Newest first'], ['price', 'Price: low to high'],
+  ['relevance', 'Best match'], ['-created_at', 'Newest first'], ['price', 'Price: low to high'],
   ['-price', 'Price: high to low'], ['name', 'Name: A to Z'], ['-name', 'Name: Z to A'],
 ];
 const FILTERS = ['q', 'category', 'min_price', 'max_price', 'in_stock', 'sort'];
@@ -200,7 +200,8 @@ async function catalogView() {
 
 function filterForm(params, categories) {
   const search = el('input', { id: 'f-q', name: 'q', type: 'search', value: params.get('q') || '',
-    maxlength: 200, autocomplete: 'off', placeholder: 'Name or description' });
+    maxlength: 200, autocomplete: 'off', placeholder: 'Name or description', list: 'f-q-suggestions' });
+  const suggestions = suggestionList(search);
   const category = el('select', { id: 'f-category', name: 'category' },
     el('option', { value: '' }, 'All categories'),
     categories.map((c) => el('option', { value: c._id, selected: params.get('category') === c._id },
@@ -213,10 +214,10 @@ function filterForm(params, categories) {
     checked: params.get('in_stock') === 'true' });
   const sort = el('select', { id: 'f-sort', name: 'sort' },
     SORTS.map(([value, label]) => el('option', {
-      value, selected: (params.get('sort') || '-created_at') === value }, label)));
+      value, selected: (params.get('sort') || defaultSort(params.get('q'))) === value }, label)));
 
   const form = el('form', { class: 'filters', role: 'search', 'aria-label': 'Search and filter products', novalidate: true },
-    el('div', { class: 'filter-search' }, field('Search', search),
+    el('div', { class: 'filter-search' }, field('Search', search), suggestions,
       el('button', { type: 'submit', class: 'btn btn-primary' }, 'Search')),
     el('div', { class: 'filter-row' },
       field('Category', category),
@@ -230,15 +231,54 @@ function filterForm(params, categories) {
     const data = new FormData(form);
     const next = new URLSearchParams();
     for (const key of FILTERS) next.set(key, (data.get(key) || '').toString().trim());
-    if (next.get('sort') === '-created_at') next.delete('sort');
+    // A sort the shopper did not pick follows the search: relevance with q, newest without.
+    if (!sortPicked || next.get('sort') === defaultSort(next.get('q'))) next.delete('sort');
     navigate(catalogUrl(next), { focusId });
   };
+  let sortPicked = params.has('sort');
+  sort.addEventListener('change', () => { sortPicked = true; });
   form.addEventListener('submit', (event) => { event.preventDefault(); apply('f-q'); });
   // Choosing from a list or ticking the box applies at once; focus stays on that control.
   for (const control of [category, sort, inStock]) {
     control.addEventListener('change', () => apply(control.id));
   }
   return form;
+}
+
+// With search text the service ranks by relevance unless told otherwise.
+function defaultSort(q) {
+  return q ? 'relevance' : '-created_at';
+}
+
+// The search box's drop-down: product names completing what was typed (GET /products/suggest),
+// fetched as the shopper types; picking one opens that product.
+function suggestionList(input) {
+  const list = el('datalist', { id: 'f-q-suggestions' });
+  const ids = new Map();
+  let timer = null;
+  let latest = '';
+  input.addEventListener('input', () => {
+    const text = input.value.trim();
+    if (ids.has(input.value)) {
+      navigate(`/shop/product/${ids.get(input.value)}`);
+      return;
+    }
+    clearTimeout(timer);
+    if (!text) {
+      list.replaceChildren();
+      return;
+    }
+    timer = setTimeout(async () => {
+      latest = text;
+      const found = await api.get(`/products/suggest?${new URLSearchParams({ q: text, limit: '8' })}`,
+        { auth: false }).catch(() => ({ items: [] }));
+      if (latest !== text) return;  // an answer to an older keystroke
+      ids.clear();
+      for (const item of found.items) ids.set(item.name, item._id);
+      list.replaceChildren(...found.items.map((item) => el('option', { value: item.name })));
+    }, 150);
+  });
+  return list;
 }
 
 function productCard(product, categoryNames) {
