@@ -276,6 +276,7 @@ void App::run_maintenance_once() {
         indexes_ready_ = true;
     }
     if (!may_write) return;
+    components_->feed.write_pending_snapshot();
     components_->feed.purge(db::now_ms());
     if (const auto purged = components_->revoked_tokens.purge_expired(db::now_ms()); purged > 0) {
         spdlog::info("purged {} expired token revocations", purged);

@@ -26,8 +26,8 @@ std::string run_postgres_cluster(const std::vector<std::string>& args) {
     std::string first_line = script.read_line(std::chrono::seconds(120)).value_or("");
     const auto code = script.wait_for_exit(std::chrono::seconds(120));
     if (code != 0) {
-        throw std::runtime_error("scripts/postgres-cluster " + args.front() +
-                                 " failed; see " + test_log_dir() + "/postgres-cluster.log");
+        throw std::runtime_error("scripts/postgres-cluster " + args.front() + " failed; see " +
+                                 test_log_dir() + "/postgres-cluster.log");
     }
     return first_line;
 }
