@@ -34,8 +34,9 @@ std::string run_postgres_cluster(const std::vector<std::string>& args) {
 
 }  // namespace
 
+// PostgreSQL: measured faster where FerretDB's cost matters (writes; bench/README.md).
 std::string default_ferretdb_backend() {
-    return "sqlite";
+    return "postgresql";
 }
 
 std::string ferretdb_backend() {
