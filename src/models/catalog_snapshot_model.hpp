@@ -31,7 +31,7 @@ struct CatalogSnapshot {
 // Products as BSON documents (to_bson) back to back, cut into chunks of at most about
 // `max_chunk_bytes` (a product larger than that gets a chunk of its own).
 std::vector<std::string> pack_products(const std::vector<Product>& products,
-                                       std::size_t max_chunk_bytes = 2 * 1024 * 1024);
+                                       std::size_t max_chunk_bytes = std::size_t{2} * 1024 * 1024);
 // The inverse; throws std::runtime_error when a chunk is not a sequence of whole BSON documents
 // of the product shape.
 std::vector<Product> unpack_products(const std::vector<std::string>& chunks);

@@ -115,6 +115,7 @@ TEST_F(CatalogReadModelDb, TheSnapshotKeepsOneWholeGenerationOrNone) {
     models::CatalogSnapshotStore store(*db_);
     EXPECT_FALSE(store.read().has_value());
     std::vector<models::Product> products;
+    products.reserve(50);
     for (int i = 0; i < 50; ++i) {
         products.push_back({.id = db::oid_to_string(db::new_oid()),
                             .name = "P" + std::to_string(i),

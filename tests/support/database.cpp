@@ -68,12 +68,14 @@ std::string test_log_dir() {
     return dir;
 }
 
-FerretDbServer::FerretDbServer() : port_(find_free_port()) {
+FerretDbServer::FerretDbServer() {
     if (ferretdb_backend() == "postgresql") {
         postgres_ = std::make_unique<PostgresCluster>();
     } else {
         data_dir_ = make_temp_dir("flaskcart-ferretdb-");
     }
+    // After the cluster listens: a port chosen before could be the one it was given.
+    port_ = find_free_port();
 }
 
 FerretDbServer::~FerretDbServer() {

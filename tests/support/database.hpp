@@ -40,7 +40,7 @@ class FerretDbServer {
     std::string uri() const;
 
   private:
-    int port_;
+    int port_ = 0;
     std::string data_dir_;
     std::unique_ptr<PostgresCluster> postgres_;
     std::unique_ptr<ChildProcess> process_;
