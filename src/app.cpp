@@ -272,7 +272,7 @@ void App::run_maintenance_once() {
         }
         spdlog::info("database indexes are in place");
         // The read models, before /ready turns 200: catalog reads are served from them.
-        components_->feed.load();
+        components_->feed.load(may_write);
         indexes_ready_ = true;
     }
     if (!may_write) return;

@@ -50,11 +50,11 @@ void ChangeFeed::reload_everything() {
     access_.forget_all_users();
 }
 
-void ChangeFeed::load() {
+void ChangeFeed::load(bool use_snapshot) {
     // The counter first: whatever is published while the rest loads is replayed afterwards.
     const std::int64_t seq = stores_.changes.last_seq();
     const auto started = std::chrono::steady_clock::now();
-    const bool from_snapshot = load_from_snapshot(seq);
+    const bool from_snapshot = use_snapshot && load_from_snapshot(seq);
     loaded_from_snapshot_ = from_snapshot;
     if (!from_snapshot) {
         auto products = stores_.products.list_all();

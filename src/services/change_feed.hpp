@@ -74,7 +74,10 @@ class ChangeFeed final : public models::WriteListener, public AccountDirectory {
     ChangeFeed(const ChangeFeed&) = delete;
     ChangeFeed& operator=(const ChangeFeed&) = delete;
 
-    void load();
+    // `use_snapshot`: only for the writer instance, which starts when no other instance can
+    // have written without publishing yet (a reader started beside a running writer could miss
+    // the writer's last sync interval of writes, so it loads the collection).
+    void load(bool use_snapshot = false);
     // Stores the catalog read by the last full load as the snapshot the next start-up reads
     // (once; a no-op when there is nothing new). Only the writer instance calls it.
     void write_pending_snapshot();

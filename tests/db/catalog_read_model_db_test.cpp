@@ -169,21 +169,21 @@ TEST_F(CatalogReadModelDb, StartUpReadsTheSnapshotAndReplaysTheChangesPublishedA
     }
     {  // No snapshot yet: the collection; the writer then stores one.
         FeedInstance start(*db_);
-        start.feed.load();
+        start.feed.load(true);
         EXPECT_FALSE(start.feed.loaded_from_snapshot());
         EXPECT_EQ(start.catalog.product_count(), 30U);
         start.feed.write_pending_snapshot();
     }
     {  // Another instance renames one product after the snapshot and publishes it.
         FeedInstance writer(*db_);
-        writer.feed.load();
+        writer.feed.load(true);
         EXPECT_TRUE(writer.feed.loaded_from_snapshot());
         ASSERT_TRUE(writer.products.update(ids[0], {.name = "Renamed"}).has_value());
         writer.feed.publish_pending();
     }
     {  // The snapshot plus the replayed batch.
         FeedInstance restart(*db_);
-        restart.feed.load();
+        restart.feed.load(true);
         EXPECT_TRUE(restart.feed.loaded_from_snapshot());
         EXPECT_EQ(restart.catalog.product_count(), 30U);
         EXPECT_EQ(restart.catalog.find_product(ids[0])->name, "Renamed");
@@ -197,7 +197,7 @@ TEST_F(CatalogReadModelDb, StartUpReadsTheSnapshotAndReplaysTheChangesPublishedA
         writer.feed.publish_pending();
     }
     FeedInstance late(*db_);
-    late.feed.load();
+    late.feed.load(true);
     EXPECT_FALSE(late.feed.loaded_from_snapshot());
     EXPECT_EQ(late.catalog.find_product(ids[0])->name, "Renamed");
     EXPECT_EQ(late.catalog.find_product(ids[1])->name, "Renamed too");
