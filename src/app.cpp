@@ -289,10 +289,11 @@ void App::run_maintenance_once() {
         spdlog::info("database indexes are in place");
         if (may_write) components_->checkout.migrate_legacy_documents();
         // The read models, before /ready turns 200: catalog reads are served from them.
-        components_->feed.load();
+        components_->feed.load(may_write);
         indexes_ready_ = true;
     }
     if (!may_write) return;
+    components_->feed.write_pending_snapshot();
     components_->feed.purge(db::now_ms());
     if (const auto purged = components_->revoked_tokens.purge_expired(db::now_ms()); purged > 0) {
         spdlog::info("purged {} expired token revocations", purged);

@@ -1,5 +1,6 @@
 #include "services/change_feed.hpp"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include "models/category_model.hpp"
@@ -15,6 +16,9 @@ namespace {
 constexpr std::size_t kMaxItemsPerBatch = 500;
 // Further behind than this, a full reload is cheaper than replaying.
 constexpr std::int64_t kMaxReplay = 10'000;
+// A snapshot followed by more changed items than this: loading the collection is cheaper than
+// re-reading each of them by _id.
+constexpr std::size_t kMaxSnapshotReplayItems = 2'000;
 
 }  // namespace
 
@@ -25,7 +29,8 @@ ChangeFeed::ChangeFeed(db::Db& db, ChangeFeedStores stores, CatalogReadModel& ca
       catalog_(catalog),
       access_(access),
       options_(options),
-      origin_(crypto::random_hex(8)) {}
+      origin_(crypto::random_hex(8)),
+      snapshots_(db) {}
 
 ChangeFeed::~ChangeFeed() {
     stop();
@@ -45,19 +50,73 @@ void ChangeFeed::reload_everything() {
     access_.forget_all_users();
 }
 
-void ChangeFeed::load() {
+void ChangeFeed::load(bool use_snapshot) {
     // The counter first: whatever is published while the rest loads is replayed afterwards.
     const std::int64_t seq = stores_.changes.last_seq();
     const auto started = std::chrono::steady_clock::now();
-    reload_everything();
+    const bool from_snapshot = use_snapshot && load_from_snapshot(seq);
+    loaded_from_snapshot_ = from_snapshot;
+    if (!from_snapshot) {
+        auto products = stores_.products.list_all();
+        PendingSnapshot pending{seq, products.size(), models::pack_products(products)};
+        catalog_.replace_all(std::move(products), stores_.categories.list());
+        access_.replace_revocations(stores_.revoked_tokens.list_unexpired(db::now_ms()));
+        access_.forget_all_users();
+        std::lock_guard lock(snapshot_mutex_);
+        pending_snapshot_ = std::move(pending);
+    }
     applied_seq_ = seq;
     last_sync_ms_ = db::now_ms();
     loaded_ = true;
-    spdlog::info("read models loaded in {} ms: {} products, {} categories, {} revoked tokens",
+    // The load's transient buffers (database replies, the snapshot's chunks) were freed; give
+    // the memory back rather than keep the peak as resident size.
+    malloc_trim(0);
+    spdlog::info(
+        "read models loaded in {} ms (products from the {}): {} products, {} categories, {} "
+        "revoked tokens",
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                              started)
+            .count(),
+        from_snapshot ? "snapshot" : "collection", catalog_.product_count(),
+        catalog_.category_count(), access_.revocation_count());
+}
+
+bool ChangeFeed::load_from_snapshot(std::int64_t last_seq) {
+    auto snapshot = snapshots_.read();
+    if (!snapshot || snapshot->seq > last_seq) return false;
+    // Every batch after the snapshot must still be there (none purged, none being written).
+    const auto batches = stores_.changes.read(snapshot->seq, last_seq);
+    if (static_cast<std::int64_t>(batches.size()) != last_seq - snapshot->seq) return false;
+    std::size_t items = 0;
+    for (const auto& batch : batches) items += batch.items.size();
+    if (items > kMaxSnapshotReplayItems) return false;
+    catalog_.replace_all(std::move(snapshot->products), stores_.categories.list());
+    access_.replace_revocations(stores_.revoked_tokens.list_unexpired(db::now_ms()));
+    access_.forget_all_users();
+    for (const auto& batch : batches) apply(batch);
+    return true;
+}
+
+void ChangeFeed::write_pending_snapshot() {
+    std::optional<PendingSnapshot> pending;
+    {
+        std::lock_guard lock(snapshot_mutex_);
+        pending.swap(pending_snapshot_);
+    }
+    if (!pending) return;
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        snapshots_.write(pending->seq, pending->chunks, pending->product_count);
+    } catch (const db::DbError& error) {
+        // Only a slower next start-up is lost: it loads the collection and tries again.
+        spdlog::warn("catalog snapshot not stored: {}", error.what());
+        return;
+    }
+    spdlog::info("catalog snapshot stored in {} ms: {} products at change {}",
                  std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - started)
                      .count(),
-                 catalog_.product_count(), catalog_.category_count(), access_.revocation_count());
+                 pending->product_count, pending->seq);
 }
 
 void ChangeFeed::publish_pending() {

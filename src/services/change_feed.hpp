@@ -3,7 +3,10 @@
 // to the database, and tells other instances what this one wrote.
 //
 // - Start-up (load): read the change counter, then the whole catalog and every unexpired
-//   revocation. /ready stays 503 until this is done.
+//   revocation. /ready stays 503 until this is done. The products come from the catalog snapshot
+//   (models::CatalogSnapshotStore) when it exists and every change batch published after it is
+//   still there to replay (at most kMaxSnapshotReplayItems items); otherwise from the products
+//   collection, and then the writer stores a new snapshot (write_pending_snapshot, after /ready).
 // - A write this instance makes reaches the database first; the store then calls this listener
 //   (while it still holds the document's in-process lock), which updates the read model at once
 //   (read-your-writes) and queues a change notice.
@@ -28,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "models/catalog_snapshot_model.hpp"
 #include "models/change_model.hpp"
 #include "models/write_listener.hpp"
 #include "services/access_cache.hpp"
@@ -70,8 +74,16 @@ class ChangeFeed final : public models::WriteListener, public AccountDirectory {
     ChangeFeed(const ChangeFeed&) = delete;
     ChangeFeed& operator=(const ChangeFeed&) = delete;
 
-    void load();
+    // `use_snapshot`: only for the writer instance, which starts when no other instance can
+    // have written without publishing yet (a reader started beside a running writer could miss
+    // the writer's last sync interval of writes, so it loads the collection).
+    void load(bool use_snapshot = false);
+    // Stores the catalog read by the last full load as the snapshot the next start-up reads
+    // (once; a no-op when there is nothing new). Only the writer instance calls it.
+    void write_pending_snapshot();
     bool is_loaded() const noexcept { return loaded_.load(); }
+    // Whether the last load() took the products from the snapshot (for the log and tests).
+    bool loaded_from_snapshot() const noexcept { return loaded_from_snapshot_.load(); }
     // Publishes what this instance wrote, then applies what the others wrote.
     void sync_once();
     // Publishes the queued notices now (the CLI commands call it before they exit).
@@ -106,6 +118,8 @@ class ChangeFeed final : public models::WriteListener, public AccountDirectory {
     void reload_category(const std::string& id);
     void reload_user(const std::string& id);
     void reload_catalog();
+    // load()'s fast path: the snapshot and the batches after it, when both are usable.
+    bool load_from_snapshot(std::int64_t last_seq);
     void reload_everything();
     void run();
 
@@ -115,8 +129,18 @@ class ChangeFeed final : public models::WriteListener, public AccountDirectory {
     AccessCache& access_;
     ChangeFeedOptions options_;
     const std::string origin_;
+    models::CatalogSnapshotStore snapshots_;
+    // The products of the last full start-up load, packed, until write_pending_snapshot().
+    struct PendingSnapshot {
+        std::int64_t seq = 0;
+        std::size_t product_count = 0;
+        std::vector<std::string> chunks;
+    };
+    std::mutex snapshot_mutex_;
+    std::optional<PendingSnapshot> pending_snapshot_;
 
     std::atomic<bool> loaded_{false};
+    std::atomic<bool> loaded_from_snapshot_{false};
     std::atomic<std::int64_t> last_sync_ms_{0};
     std::atomic<std::int64_t> applied_seq_{0};
 

@@ -5,10 +5,14 @@
 
 #include <random>
 
+#include "models/catalog_snapshot_model.hpp"
 #include "models/category_model.hpp"
 #include "models/change_model.hpp"
 #include "models/product_model.hpp"
+#include "models/user_model.hpp"
+#include "services/access_cache.hpp"
 #include "services/catalog_read_model.hpp"
+#include "services/change_feed.hpp"
 #include "support/database.hpp"
 #include "utils/db.hpp"
 
@@ -103,6 +107,98 @@ TEST_F(CatalogReadModelDb, TheChangeLogNumbersBatchesAndReadsThemBack) {
     EXPECT_EQ(log.purge_older_than(db::now_ms() + 1000), 2);
     EXPECT_TRUE(log.read(0, 2).empty());
     EXPECT_EQ(log.last_seq(), 2);  // numbers are never reused
+}
+
+TEST_F(CatalogReadModelDb, TheSnapshotKeepsOneWholeGenerationOrNone) {
+    models::CatalogSnapshotStore store(*db_);
+    EXPECT_FALSE(store.read().has_value());
+    std::vector<models::Product> products;
+    products.reserve(50);
+    for (int i = 0; i < 50; ++i) {
+        products.push_back({.id = db::oid_to_string(db::new_oid()),
+                            .name = "P" + std::to_string(i),
+                            .price_cents = 100 + i});
+    }
+    store.write(7, models::pack_products(products, 1024), products.size());
+    store.write(9, models::pack_products(products, 512), products.size());
+    auto snapshot = store.read();
+    ASSERT_TRUE(snapshot.has_value());
+    EXPECT_EQ(snapshot->seq, 9);
+    ASSERT_EQ(snapshot->products.size(), 50U);
+    EXPECT_EQ(snapshot->products[49].name, "P49");
+    // The older generation is gone; a missing chunk makes the whole snapshot unusable.
+    db_->collection("catalog_snapshot")
+        .delete_one(db::Bson(BCON_NEW("_id", "{", "$regex", BCON_UTF8("-3$"), "}")));
+    EXPECT_FALSE(store.read().has_value());
+}
+
+// The stores and read models of one instance's change feed.
+struct FeedInstance {
+    explicit FeedInstance(db::Db& db)
+        : products(db),
+          categories(db),
+          users(db),
+          revoked(db),
+          changes(db),
+          feed(db, {products, categories, users, revoked, changes}, catalog, access, {}) {
+        products.set_listener(&feed);
+    }
+    models::ProductStore products;
+    models::CategoryStore categories;
+    models::UserStore users;
+    models::RevokedTokenStore revoked;
+    models::ChangeLogStore changes;
+    services::CatalogReadModel catalog;
+    services::AccessCache access;
+    services::ChangeFeed feed;
+};
+
+TEST_F(CatalogReadModelDb, StartUpReadsTheSnapshotAndReplaysTheChangesPublishedAfterIt) {
+    std::vector<std::string> ids;
+    {
+        FeedInstance first(*db_);
+        for (int i = 0; i < 30; ++i) {
+            ids.push_back(
+                first.products
+                    .create({.name = "Item " + std::to_string(i), .price_cents = 100, .stock = 5})
+                    .id);
+        }
+        first.feed.publish_pending();
+    }
+    {  // No snapshot yet: the collection; the writer then stores one.
+        FeedInstance start(*db_);
+        start.feed.load(true);
+        EXPECT_FALSE(start.feed.loaded_from_snapshot());
+        EXPECT_EQ(start.catalog.product_count(), 30U);
+        start.feed.write_pending_snapshot();
+    }
+    {  // Another instance renames one product after the snapshot and publishes it.
+        FeedInstance writer(*db_);
+        writer.feed.load(true);
+        EXPECT_TRUE(writer.feed.loaded_from_snapshot());
+        ASSERT_TRUE(writer.products.update(ids[0], {.name = "Renamed"}).has_value());
+        writer.feed.publish_pending();
+    }
+    {  // The snapshot plus the replayed batch.
+        FeedInstance restart(*db_);
+        restart.feed.load(true);
+        EXPECT_TRUE(restart.feed.loaded_from_snapshot());
+        EXPECT_EQ(restart.catalog.product_count(), 30U);
+        EXPECT_EQ(restart.catalog.find_product(ids[0])->name, "Renamed");
+        EXPECT_EQ(restart.catalog.find_product(ids[1])->name, "Item 1");
+    }
+    // A batch after the snapshot was purged: the snapshot cannot be brought up to date.
+    models::ChangeLogStore(*db_).purge_older_than(db::now_ms() + 1000);
+    {
+        FeedInstance writer(*db_);
+        ASSERT_TRUE(writer.products.update(ids[1], {.name = "Renamed too"}).has_value());
+        writer.feed.publish_pending();
+    }
+    FeedInstance late(*db_);
+    late.feed.load(true);
+    EXPECT_FALSE(late.feed.loaded_from_snapshot());
+    EXPECT_EQ(late.catalog.find_product(ids[0])->name, "Renamed");
+    EXPECT_EQ(late.catalog.find_product(ids[1])->name, "Renamed too");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Command ferretdb runs FerretDB v1.24.2 (SQLite backend) for FlaskCart's local runs and tests.
+// Command ferretdb runs FerretDB v1.24.2 (SQLite or PostgreSQL backend) for FlaskCart's local runs
+// and tests.
 //
 // It uses FerretDB's embeddable package rather than building cmd/ferretdb: a binary whose main
 // package is FerretDB's own panics at start-up without a generated version.txt that the
@@ -20,12 +21,22 @@ import (
 
 func main() {
 	listenAddr := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
-	sqliteURL := flag.String("sqlite-url", "", "SQLite data directory as file:/abs/dir/ (required)")
+	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
+	sqliteURL := flag.String("sqlite-url", "", "SQLite data directory as file:/abs/dir/ (sqlite)")
+	postgresqlURL := flag.String("postgresql-url", "",
+		"PostgreSQL connection string, e.g. postgres://user@127.0.0.1:5432/db (postgresql)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
-	if *sqliteURL == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb: --sqlite-url is required")
+	switch {
+	case *handler == "sqlite" && *sqliteURL == "":
+		fmt.Fprintln(os.Stderr, "ferretdb: --sqlite-url is required with --handler=sqlite")
+		os.Exit(2)
+	case *handler == "postgresql" && *postgresqlURL == "":
+		fmt.Fprintln(os.Stderr, "ferretdb: --postgresql-url is required with --handler=postgresql")
+		os.Exit(2)
+	case *handler != "sqlite" && *handler != "postgresql":
+		fmt.Fprintf(os.Stderr, "ferretdb: unknown --handler %q (sqlite or postgresql)\n", *handler)
 		os.Exit(2)
 	}
 	var level slog.Level
@@ -36,10 +47,11 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listenAddr},
-		Logger:    logger,
-		Handler:   "sqlite",
-		SQLiteURL: *sqliteURL,
+		Listener:      ferretdb.ListenerConfig{TCP: *listenAddr},
+		Logger:        logger,
+		Handler:       *handler,
+		SQLiteURL:     *sqliteURL,
+		PostgreSQLURL: *postgresqlURL,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb: %v\n", err)
