@@ -99,7 +99,15 @@ std::string ReadModelApi::admin_;
 TEST_F(ReadModelApi, MetricsArePrometheusTextWithRoutesStatusesAndTheCatalog) {
     ASSERT_EQ(client().get("/health").status, 200);
     ASSERT_EQ(client().get("/no/such/thing").status, 404);
-    auto metrics = client().get("/metrics");
+    // A request is counted after its response is written (its latency includes the write), so
+    // the client can ask for /metrics before the server has counted the 404: ask until it has.
+    HttpResponse metrics;
+    eventually(
+        [&] {
+            metrics = client().get("/metrics");
+            return metrics.body.find("route=\"unmatched\",status=\"404\"") != std::string::npos;
+        },
+        kConvergenceDeadline);
     ASSERT_EQ(metrics.status, 200);
     EXPECT_EQ(metrics.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
     const std::string& body = metrics.body;
