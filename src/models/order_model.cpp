@@ -90,48 +90,51 @@ Order order_from_bson(const db::BsonView& doc) {
     return order;
 }
 
+namespace {
+
+// {product_id, name, quantity, price_cents} per line, in order.
+void append_lines(db::DocumentBuilder& doc, const std::vector<OrderLine>& lines) {
+    doc.append_array("products", [&](db::ArrayBuilder& array) {
+        for (const OrderLine& line : lines) {
+            const bson_oid_t product = require_oid(line.product_id);
+            array.append_document([&](db::DocumentBuilder& item) {
+                item.append("product_id", product)
+                    .append("name", line.name)
+                    .append("quantity", line.quantity)
+                    .append("price_cents", line.price_cents);
+            });
+        }
+    });
+}
+
+// {status, at} per change, in order.
+void append_history(db::DocumentBuilder& doc, const std::vector<StatusChange>& history) {
+    doc.append_array("status_history", [&](db::ArrayBuilder& array) {
+        for (const StatusChange& change : history) {
+            array.append_document([&](db::DocumentBuilder& item) {
+                item.append("status", change.status).append("at", db::time_from_ms(change.at_ms));
+            });
+        }
+    });
+}
+
+}  // namespace
+
 db::Bson to_bson(const Order& order) {
-    const bson_oid_t id = require_oid(order.id);
-    const bson_oid_t user = require_oid(order.user_id);
-    db::Bson doc(BCON_NEW("_id", BCON_OID(&id), "user_id", BCON_OID(&user)));
-    bson_t lines;
-    BSON_APPEND_ARRAY_BEGIN(doc.get(), "products", &lines);
-    int i = 0;
-    for (const OrderLine& line : order.lines) {
-        const std::string key = std::to_string(i++);
-        const bson_oid_t product = require_oid(line.product_id);
-        bson_t item;
-        BSON_APPEND_DOCUMENT_BEGIN(&lines, key.c_str(), &item);
-        BSON_APPEND_OID(&item, "product_id", &product);
-        BSON_APPEND_UTF8(&item, "name", line.name.c_str());
-        BSON_APPEND_INT64(&item, "quantity", line.quantity);
-        BSON_APPEND_INT64(&item, "price_cents", line.price_cents);
-        bson_append_document_end(&lines, &item);
-    }
-    bson_append_array_end(doc.get(), &lines);
-    BSON_APPEND_INT64(doc.get(), "total_price_cents", order.total_cents);
-    BSON_APPEND_UTF8(doc.get(), "status", order.status.c_str());
-    bson_t history;
-    BSON_APPEND_ARRAY_BEGIN(doc.get(), "status_history", &history);
-    i = 0;
-    for (const StatusChange& change : order.history) {
-        const std::string key = std::to_string(i++);
-        bson_t item;
-        BSON_APPEND_DOCUMENT_BEGIN(&history, key.c_str(), &item);
-        BSON_APPEND_UTF8(&item, "status", change.status.c_str());
-        BSON_APPEND_DATE_TIME(&item, "at", change.at_ms);
-        bson_append_document_end(&history, &item);
-    }
-    bson_append_array_end(doc.get(), &history);
-    BSON_APPEND_UTF8(doc.get(), "idempotency_key", order.idempotency_key.c_str());
-    BSON_APPEND_UTF8(doc.get(), "request_fingerprint", order.request_fingerprint.c_str());
-    BSON_APPEND_BOOL(doc.get(), "restocked", order.restocked);
+    db::DocumentBuilder doc;
+    doc.append("_id", require_oid(order.id)).append("user_id", require_oid(order.user_id));
+    append_lines(doc, order.lines);
+    doc.append("total_price_cents", order.total_cents).append("status", order.status);
+    append_history(doc, order.history);
+    doc.append("idempotency_key", order.idempotency_key)
+        .append("request_fingerprint", order.request_fingerprint)
+        .append("restocked", order.restocked);
     if (order.restocked_at_ms != 0) {
-        BSON_APPEND_DATE_TIME(doc.get(), "restocked_at", order.restocked_at_ms);
+        doc.append("restocked_at", db::time_from_ms(order.restocked_at_ms));
     }
-    BSON_APPEND_DATE_TIME(doc.get(), "created_at", order.created_at_ms);
-    BSON_APPEND_DATE_TIME(doc.get(), "updated_at", order.updated_at_ms);
-    return doc;
+    doc.append("created_at", db::time_from_ms(order.created_at_ms))
+        .append("updated_at", db::time_from_ms(order.updated_at_ms));
+    return doc.build();
 }
 
 void OrderStore::ensure_indexes(db::Db& db) {
@@ -162,7 +165,7 @@ bool OrderStore::insert(Order& order) {
 std::optional<Order> OrderStore::find_by_id(const std::string& id) {
     auto oid = db::parse_oid(id);
     if (!oid) return std::nullopt;
-    auto doc = db_.collection(kOrders).find_one(db::Bson(BCON_NEW("_id", BCON_OID(&*oid))));
+    auto doc = db_.collection(kOrders).find_one(db::id_filter(*oid));
     if (!doc) return std::nullopt;
     return order_from_bson(doc->view());
 }
@@ -190,27 +193,43 @@ std::vector<Order> OrderStore::find_all() {
 bool OrderStore::transition(const std::string& id, const std::string& from, const std::string& to) {
     auto oid = db::parse_oid(id);
     if (!oid) return false;
-    const std::int64_t now = db::now_ms();
-    return db_.update_if(
-        kOrders, *oid, db::Bson(BCON_NEW("status", BCON_UTF8(from.c_str()))),
-        db::Bson(BCON_NEW("$set", "{", "status", BCON_UTF8(to.c_str()), "updated_at",
-                          BCON_DATE_TIME(now), "}", "$push", "{", "status_history", "{", "status",
-                          BCON_UTF8(to.c_str()), "at", BCON_DATE_TIME(now), "}", "}")));
+    const db::TimePoint now = db::now();
+    const db::Bson update =
+        db::DocumentBuilder()
+            .append_document("$set",
+                             [&](db::DocumentBuilder& set) {
+                                 set.append("status", to).append("updated_at", now);
+                             })
+            .append_document("$push",
+                             [&](db::DocumentBuilder& push) {
+                                 push.append_document(
+                                     "status_history", [&](db::DocumentBuilder& change) {
+                                         change.append("status", to).append("at", now);
+                                     });
+                             })
+            .build();
+    return db_.update_if(kOrders, *oid, db::DocumentBuilder().append("status", from).build(),
+                         update);
 }
 
 bool OrderStore::mark_restocked(const std::string& id) {
     auto oid = db::parse_oid(id);
     if (!oid) return false;
-    return db_.update_if(kOrders, *oid, db::Bson(BCON_NEW("restocked", BCON_BOOL(false))),
-                         db::Bson(BCON_NEW("$set", "{", "restocked", BCON_BOOL(true),
-                                           "restocked_at", BCON_DATE_TIME(db::now_ms()), "}")));
+    return db_.update_if(
+        kOrders, *oid, db::DocumentBuilder().append("restocked", false).build(),
+        db::DocumentBuilder()
+            .append_document("$set",
+                             [](db::DocumentBuilder& set) {
+                                 set.append("restocked", true).append("restocked_at", db::now());
+                             })
+            .build());
 }
 
 bool OrderStore::delete_failed(const std::string& id) {
     auto oid = db::parse_oid(id);
     if (!oid) return false;
-    const db::Bson filter(
-        BCON_NEW("_id", BCON_OID(&*oid), "status", BCON_UTF8(order_status::kFailed)));
+    const db::Bson filter =
+        db::DocumentBuilder().append("_id", *oid).append("status", order_status::kFailed).build();
     auto orders = db_.collection(kOrders);
     auto guard = db_.lock_document(kOrders, *oid);
     return orders.delete_one(filter) > 0;
@@ -218,26 +237,36 @@ bool OrderStore::delete_failed(const std::string& id) {
 
 std::vector<Order> OrderStore::find_by_status(const std::string& status,
                                               std::int64_t created_before_ms, std::int64_t limit) {
-    db::Bson filter(BCON_NEW("status", BCON_UTF8(status.c_str())));
+    db::DocumentBuilder filter;
+    filter.append("status", status);
     if (created_before_ms > 0) {
-        bson_t range;
-        BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "created_at", &range);
-        BSON_APPEND_DATE_TIME(&range, "$lt", created_before_ms);
-        bson_append_document_end(filter.get(), &range);
+        filter.append_document("created_at", [&](db::DocumentBuilder& range) {
+            range.append("$lt", db::time_from_ms(created_before_ms));
+        });
     }
-    db::Bson opts(
-        BCON_NEW("sort", "{", "created_at", BCON_INT32(1), "}", "limit", BCON_INT64(limit)));
-    return map_orders(db_.collection(kOrders).find(filter, &opts));
+    const db::Bson opts = db::DocumentBuilder()
+                              .append_document("sort",
+                                               [](db::DocumentBuilder& sort) {
+                                                   sort.append("created_at", std::int32_t{1});
+                                               })
+                              .append("limit", limit)
+                              .build();
+    return map_orders(db_.collection(kOrders).find(filter.build(), &opts));
 }
 
 std::vector<Order> OrderStore::find_unrestocked_cancellations(std::int64_t cancelled_before_ms,
                                                               std::int64_t limit) {
-    db::Bson opts(BCON_NEW("limit", BCON_INT64(limit)));
-    return map_orders(db_.collection(kOrders).find(
-        db::Bson(BCON_NEW("status", BCON_UTF8(order_status::kCancelled), "restocked",
-                          BCON_BOOL(false), "updated_at", "{", "$lt",
-                          BCON_DATE_TIME(cancelled_before_ms), "}")),
-        &opts));
+    const db::Bson filter =
+        db::DocumentBuilder()
+            .append("status", order_status::kCancelled)
+            .append("restocked", false)
+            .append_document("updated_at",
+                             [&](db::DocumentBuilder& range) {
+                                 range.append("$lt", db::time_from_ms(cancelled_before_ms));
+                             })
+            .build();
+    const db::Bson opts = db::DocumentBuilder().append("limit", limit).build();
+    return map_orders(db_.collection(kOrders).find(filter, &opts));
 }
 
 }  // namespace flaskcart::models
