@@ -1,6 +1,7 @@
 #include "models/inventory_model.hpp"
 
 #include "models/write_listener.hpp"
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -21,11 +22,45 @@ Ids parse_ids(const std::string& product_id, const std::string& order_id) {
     return {*product, *order};
 }
 
+// {field: order}: the order's marker is in the array `field`.
+db::Bson marked(const char* field, const bson_oid_t& order) {
+    return db::DocumentBuilder().append(field, order).build();
+}
+
+// {field: {$ne: order}}: the order's marker is not in the array `field`.
+db::Bson not_marked(const char* field, const bson_oid_t& order) {
+    return db::DocumentBuilder()
+        .append_document(field,
+                         [&](db::DocumentBuilder& condition) { condition.append("$ne", order); })
+        .build();
+}
+
+// {$pull: {field: order}}.
+db::Bson unmark(const char* field, const bson_oid_t& order) {
+    return db::DocumentBuilder()
+        .append_document("$pull", [&](db::DocumentBuilder& pull) { pull.append(field, order); })
+        .build();
+}
+
+// {$inc: {stock: delta}, marker_op: {field: order}} (marker_op is $push or $pull).
+db::Bson move_stock(std::int64_t delta, const char* marker_op, const char* field,
+                    const bson_oid_t& order) {
+    return db::DocumentBuilder()
+        .append_document("$inc", [&](db::DocumentBuilder& inc) { inc.append("stock", delta); })
+        .append_document(marker_op,
+                         [&](db::DocumentBuilder& marker) { marker.append(field, order); })
+        .build();
+}
+
 std::vector<ProductMarkers> products_with(db::Db& db, const char* field, std::int64_t limit) {
     // "field.0 exists" = a non-empty array; both MongoDB and FerretDB evaluate it.
     const std::string first = std::string(field) + ".0";
-    db::Bson filter(BCON_NEW(first.c_str(), "{", "$exists", BCON_BOOL(true), "}"));
-    db::Bson opts(BCON_NEW("limit", BCON_INT64(limit)));
+    const db::Bson filter =
+        db::DocumentBuilder()
+            .append_document(
+                first, [](db::DocumentBuilder& condition) { condition.append("$exists", true); })
+            .build();
+    const db::Bson opts = db::DocumentBuilder().append("limit", limit).build();
     std::vector<ProductMarkers> out;
     for (const auto& doc : db.collection(kProducts).find(filter, &opts)) {
         const db::BsonView view = doc.view();
@@ -49,49 +84,47 @@ std::function<void()> ProductStockLedger::on_stock_moved(const std::string& prod
 ReserveResult ProductStockLedger::reserve(const std::string& product_id, std::int64_t quantity,
                                           const std::string& order_id) {
     const Ids ids = parse_ids(product_id, order_id);
-    const bool reserved =
-        db_.update_if(kProducts, ids.product,
-                      db::Bson(BCON_NEW("stock", "{", "$gte", BCON_INT64(quantity), "}",
-                                        "stock_holds", "{", "$ne", BCON_OID(&ids.order), "}")),
-                      db::Bson(BCON_NEW("$inc", "{", "stock", BCON_INT64(-quantity), "}", "$push",
-                                        "{", "stock_holds", BCON_OID(&ids.order), "}")),
-                      on_stock_moved(product_id, -quantity));
+    const db::Bson condition =
+        db::DocumentBuilder()
+            .append_document("stock",
+                             [&](db::DocumentBuilder& stock) { stock.append("$gte", quantity); })
+            .append_document("stock_holds",
+                             [&](db::DocumentBuilder& holds) { holds.append("$ne", ids.order); })
+            .build();
+    const bool reserved = db_.update_if(kProducts, ids.product, condition,
+                                        move_stock(-quantity, "$push", "stock_holds", ids.order),
+                                        on_stock_moved(product_id, -quantity));
     if (reserved) return ReserveResult::kReserved;
-    const bool exists = db_.collection(kProducts)
-                            .find_one(db::Bson(BCON_NEW("_id", BCON_OID(&ids.product))))
-                            .has_value();
+    const bool exists = db_.collection(kProducts).find_one(db::id_filter(ids.product)).has_value();
     return exists ? ReserveResult::kInsufficientStock : ReserveResult::kNotFound;
 }
 
 void ProductStockLedger::release_hold(const std::string& product_id, std::int64_t quantity,
                                       const std::string& order_id) {
     const Ids ids = parse_ids(product_id, order_id);
-    db_.update_if(kProducts, ids.product, db::Bson(BCON_NEW("stock_holds", BCON_OID(&ids.order))),
-                  db::Bson(BCON_NEW("$inc", "{", "stock", BCON_INT64(quantity), "}", "$pull", "{",
-                                    "stock_holds", BCON_OID(&ids.order), "}")),
+    db_.update_if(kProducts, ids.product, marked("stock_holds", ids.order),
+                  move_stock(quantity, "$pull", "stock_holds", ids.order),
                   on_stock_moved(product_id, quantity));
 }
 
 void ProductStockLedger::commit_hold(const std::string& product_id, const std::string& order_id) {
     const Ids ids = parse_ids(product_id, order_id);
-    db_.update_if(kProducts, ids.product, db::Bson(BCON_NEW("stock_holds", BCON_OID(&ids.order))),
-                  db::Bson(BCON_NEW("$pull", "{", "stock_holds", BCON_OID(&ids.order), "}")));
+    db_.update_if(kProducts, ids.product, marked("stock_holds", ids.order),
+                  unmark("stock_holds", ids.order));
 }
 
 void ProductStockLedger::return_stock(const std::string& product_id, std::int64_t quantity,
                                       const std::string& order_id) {
     const Ids ids = parse_ids(product_id, order_id);
-    db_.update_if(kProducts, ids.product,
-                  db::Bson(BCON_NEW("stock_returns", "{", "$ne", BCON_OID(&ids.order), "}")),
-                  db::Bson(BCON_NEW("$inc", "{", "stock", BCON_INT64(quantity), "}", "$push", "{",
-                                    "stock_returns", BCON_OID(&ids.order), "}")),
+    db_.update_if(kProducts, ids.product, not_marked("stock_returns", ids.order),
+                  move_stock(quantity, "$push", "stock_returns", ids.order),
                   on_stock_moved(product_id, quantity));
 }
 
 void ProductStockLedger::forget_return(const std::string& product_id, const std::string& order_id) {
     const Ids ids = parse_ids(product_id, order_id);
-    db_.update_if(kProducts, ids.product, db::Bson(BCON_NEW("stock_returns", BCON_OID(&ids.order))),
-                  db::Bson(BCON_NEW("$pull", "{", "stock_returns", BCON_OID(&ids.order), "}")));
+    db_.update_if(kProducts, ids.product, marked("stock_returns", ids.order),
+                  unmark("stock_returns", ids.order));
 }
 
 std::vector<ProductMarkers> ProductStockLedger::products_with_holds(std::int64_t limit) {
