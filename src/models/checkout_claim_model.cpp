@@ -39,28 +39,38 @@ void CheckoutClaimStore::ensure_indexes(db::Db&) {
 
 bool CheckoutClaimStore::release(const CheckoutClaim& claim) {
     const bson_oid_t user = require_oid(claim.user_id);
-    db::Bson filter(BCON_NEW("_id", BCON_OID(&user), "token", BCON_UTF8(claim.token.c_str())));
+    db::DocumentBuilder filter;
+    filter.append("_id", user).append("token", claim.token);
     if (claim.order_id) {
-        const bson_oid_t order = require_oid(*claim.order_id);
-        BSON_APPEND_OID(filter.get(), "order_id", &order);
+        filter.append("order_id", require_oid(*claim.order_id));
     } else {
-        db::Bson absent(BCON_NEW("$exists", BCON_BOOL(false)));
-        BSON_APPEND_DOCUMENT(filter.get(), "order_id", absent.get());
+        filter.append_document(
+            "order_id", [](db::DocumentBuilder& absent) { absent.append("$exists", false); });
     }
     // The delete must not interleave with attach_order's read-modify-write on FerretDB.
     auto claims = db_.collection(kClaims);
     auto guard = db_.lock_document(kClaims, user);
-    return claims.delete_one(filter) > 0;
+    return claims.delete_one(filter.build()) > 0;
 }
 
 std::vector<CheckoutClaim> CheckoutClaimStore::find_stale(std::int64_t claimed_before_ms,
                                                           std::int64_t limit) {
-    db::Bson opts(
-        BCON_NEW("sort", "{", "claimed_at", BCON_INT32(1), "}", "limit", BCON_INT64(limit)));
+    const db::Bson filter =
+        db::DocumentBuilder()
+            .append_document("claimed_at",
+                             [&](db::DocumentBuilder& range) {
+                                 range.append("$lt", db::time_from_ms(claimed_before_ms));
+                             })
+            .build();
+    const db::Bson opts = db::DocumentBuilder()
+                              .append_document("sort",
+                                               [](db::DocumentBuilder& sort) {
+                                                   sort.append("claimed_at", std::int32_t{1});
+                                               })
+                              .append("limit", limit)
+                              .build();
     std::vector<CheckoutClaim> claims;
-    for (const auto& doc : db_.collection(kClaims).find(
-             db::Bson(BCON_NEW("claimed_at", "{", "$lt", BCON_DATE_TIME(claimed_before_ms), "}")),
-             &opts)) {
+    for (const auto& doc : db_.collection(kClaims).find(filter, &opts)) {
         claims.push_back(claim_from_bson(doc.view()));
     }
     return claims;
