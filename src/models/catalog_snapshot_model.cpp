@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "utils/bson_document.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
 
@@ -18,13 +19,7 @@ constexpr const char* kMetaId = "meta";
 
 // The binary field of a chunk document, copied out (empty when the field is missing).
 std::string chunk_bytes(const db::BsonView& doc) {
-    bson_iter_t it;
-    if (!bson_iter_init_find(&it, doc.get(), "bson") || !BSON_ITER_HOLDS_BINARY(&it)) return {};
-    bson_subtype_t subtype;
-    std::uint32_t length = 0;
-    const std::uint8_t* data = nullptr;
-    bson_iter_binary(&it, &subtype, &length, &data);
-    return {reinterpret_cast<const char*>(data), length};
+    return std::string(doc.get_binary("bson").value_or(std::string_view()));
 }
 
 // Splits one chunk into its documents and converts each.
@@ -49,14 +44,11 @@ void unpack_chunk(const std::string& chunk, std::vector<Product>& out) {
 
 db::Bson chunk_document(const std::string& generation, std::size_t index,
                         const std::string& bytes) {
-    db::Bson doc;
-    const std::string id = generation + "-" + std::to_string(index);
-    BSON_APPEND_UTF8(doc.get(), "_id", id.c_str());
-    BSON_APPEND_UTF8(doc.get(), "generation", generation.c_str());
-    BSON_APPEND_BINARY(doc.get(), "bson", BSON_SUBTYPE_BINARY,
-                       reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                       static_cast<std::uint32_t>(bytes.size()));
-    return doc;
+    return db::DocumentBuilder()
+        .append("_id", generation + "-" + std::to_string(index))
+        .append("generation", generation)
+        .append("bson", db::Binary{bytes})
+        .build();
 }
 
 }  // namespace
@@ -124,17 +116,26 @@ void CatalogSnapshotStore::write(std::int64_t seq, const std::vector<std::string
     for (std::size_t i = 0; i < chunks.size(); ++i) {
         collection.insert_one(chunk_document(generation, i, chunks[i]));
     }
-    db::Bson update(BCON_NEW("$set", "{", "generation", BCON_UTF8(generation.c_str()), "seq",
-                             BCON_INT64(seq), "chunks",
-                             BCON_INT64(static_cast<std::int64_t>(chunks.size())), "products",
-                             BCON_INT64(static_cast<std::int64_t>(product_count)), "taken_at",
-                             BCON_DATE_TIME(db::now_ms()), "}"));
-    db::Bson upsert(BCON_NEW("upsert", BCON_BOOL(true)));
-    collection.update_one(db::Bson(BCON_NEW("_id", BCON_UTF8(kMetaId))), update, &upsert);
+    const db::Bson update =
+        db::DocumentBuilder()
+            .append_document("$set",
+                             [&](db::DocumentBuilder& set) {
+                                 set.append("generation", generation)
+                                     .append("seq", seq)
+                                     .append("chunks", static_cast<std::int64_t>(chunks.size()))
+                                     .append("products", static_cast<std::int64_t>(product_count))
+                                     .append("taken_at", db::now());
+                             })
+            .build();
+    const db::Bson upsert = db::DocumentBuilder().append("upsert", true).build();
+    collection.update_one(db::id_filter(kMetaId), update, &upsert);
     // Older generations, now unreferenced.
     collection.delete_many(
-        db::Bson(BCON_NEW("_id", "{", "$ne", BCON_UTF8(kMetaId), "}", "generation", "{", "$ne",
-                          BCON_UTF8(generation.c_str()), "}")));
+        db::DocumentBuilder()
+            .append_document("_id", [](db::DocumentBuilder& id) { id.append("$ne", kMetaId); })
+            .append_document("generation",
+                             [&](db::DocumentBuilder& other) { other.append("$ne", generation); })
+            .build());
 }
 
 }  // namespace flaskcart::models
