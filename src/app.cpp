@@ -214,9 +214,13 @@ services::AuthService& App::auth() noexcept {
     return components_->auth;
 }
 
+void App::begin_writes() {
+    components_->feed.begin_writing();
+}
+
 void App::publish_changes() {
     try {
-        components_->feed.publish_pending();
+        components_->feed.stop_writing_cleanly();
     } catch (const std::exception& error) {
         // Running instances still see the change after their next full reload or restart.
         spdlog::warn("could not announce the change to running instances: {}", error.what());
@@ -282,6 +286,8 @@ void App::run_maintenance_once() {
                            services::WriteRefusal::kNone;
     if (!indexes_ready_) {
         ensure_indexes();
+        // Before this instance's first write here (tells load() whether to trust the snapshot).
+        if (may_write) components_->feed.begin_writing();
         // Before /ready turns 200, so a newcomer's first page already shows the catalog.
         if (may_write && !config_.is_production && config_.demo_catalog_on_empty) {
             load_demo_catalog_if_empty();
@@ -293,7 +299,8 @@ void App::run_maintenance_once() {
         indexes_ready_ = true;
     }
     if (!may_write) return;
-    components_->feed.write_pending_snapshot();
+    components_->feed.write_pending_snapshot(components_->writer_role.state() ==
+                                             services::WriterRole::State::kWriter);
     components_->feed.purge(db::now_ms());
     if (const auto purged = components_->revoked_tokens.purge_expired(db::now_ms()); purged > 0) {
         spdlog::info("purged {} expired token revocations", purged);
@@ -519,7 +526,8 @@ void App::stop_background_work(std::thread& maintenance, std::thread& writer_rol
     workers_.join();
     components_->feed.stop();
     try {
-        components_->feed.publish_pending();
+        // Every write is published: the next writer may start from the catalog snapshot.
+        components_->feed.stop_writing_cleanly();
     } catch (const std::exception& error) {
         spdlog::warn("could not publish the last change notices: {}", error.what());
     }
@@ -540,6 +548,9 @@ int run_command(const Config& config) {
             return code;
         }
         case Command::kSeedDemo: {
+            // A seed killed before it announces its catalog must not let a start-up trust the
+            // catalog snapshot.
+            app.begin_writes();
             const int code = services::seed_demo_catalog(app.db(), config.seed_products);
             if (code == 0) app.announce_catalog_replaced();
             return code;

@@ -43,7 +43,10 @@ class App {
     const http::Router& router() const noexcept { return router_; }
     // Creates the indexes every store declares; safe to repeat. Throws db::DbError.
     void ensure_indexes();
-    // For the CLI commands: tell running instances what this process wrote (change feed).
+    // For the CLI commands: begin_writes() before a catalog write (services::ChangeFeed::
+    // begin_writing); publish_changes() tells running instances what this process wrote (change
+    // feed) and closes the writer session.
+    void begin_writes();
     void publish_changes();
     void announce_catalog_replaced();
 

@@ -16,6 +16,7 @@ namespace {
 
 constexpr const char* kCollection = "catalog_snapshot";
 constexpr const char* kMetaId = "meta";
+constexpr const char* kWritersCollection = "catalog_writers";
 
 // The binary field of a chunk document, copied out (empty when the field is missing).
 std::string chunk_bytes(const db::BsonView& doc) {
@@ -136,6 +137,28 @@ void CatalogSnapshotStore::write(std::int64_t seq, const std::vector<std::string
             .append_document("generation",
                              [&](db::DocumentBuilder& other) { other.append("$ne", generation); })
             .build());
+}
+
+std::int64_t CatalogSnapshotStore::count_writer_sessions_except(const std::string& session) {
+    return db_.collection(kWritersCollection)
+        .count(db::Bson(BCON_NEW("_id", "{", "$ne", BCON_UTF8(session.c_str()), "}")));
+}
+
+void CatalogSnapshotStore::open_writer_session(const std::string& session) {
+    db::Bson update(BCON_NEW("$set", "{", "started_at", BCON_DATE_TIME(db::now_ms()), "}"));
+    db::Bson upsert(BCON_NEW("upsert", BCON_BOOL(true)));
+    db_.collection(kWritersCollection)
+        .update_one(db::Bson(BCON_NEW("_id", BCON_UTF8(session.c_str()))), update, &upsert);
+}
+
+void CatalogSnapshotStore::close_writer_session(const std::string& session) {
+    db_.collection(kWritersCollection)
+        .delete_one(db::Bson(BCON_NEW("_id", BCON_UTF8(session.c_str()))));
+}
+
+void CatalogSnapshotStore::close_writer_sessions_except(const std::string& session) {
+    db_.collection(kWritersCollection)
+        .delete_many(db::Bson(BCON_NEW("_id", "{", "$ne", BCON_UTF8(session.c_str()), "}")));
 }
 
 }  // namespace flaskcart::models

@@ -9,6 +9,11 @@
 //   {_id: "<generation>-<i>", generation, bson: BinData}   (i = 0 .. chunks - 1)
 // A new generation's chunks are inserted before "meta" points at them, and the old ones are
 // deleted afterwards: a reader sees one whole generation or reports none.
+//
+// Collection `catalog_writers`: one document per writer that may have written since it started
+// and has not yet stopped cleanly, {_id: "<session>", started_at: date}. A writer killed between
+// a write and publishing its change notice leaves its document behind, which tells the next
+// start-up that the change batches may be incomplete (services::ChangeFeed::begin_writing).
 
 #include <cstdint>
 #include <optional>
@@ -46,6 +51,12 @@ class CatalogSnapshotStore {
     std::optional<CatalogSnapshot> read();
     // Replaces the snapshot with `chunks` (from pack_products) taken at `seq`.
     void write(std::int64_t seq, const std::vector<std::string>& chunks, std::size_t product_count);
+
+    // Writer sessions (`catalog_writers`); opening one again is harmless (a retried call).
+    std::int64_t count_writer_sessions_except(const std::string& session);
+    void open_writer_session(const std::string& session);
+    void close_writer_session(const std::string& session);
+    void close_writer_sessions_except(const std::string& session);
 
   private:
     db::Db& db_;

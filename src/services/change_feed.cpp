@@ -54,7 +54,13 @@ void ChangeFeed::load(bool use_snapshot) {
     // The counter first: whatever is published while the rest loads is replayed afterwards.
     const std::int64_t seq = stores_.changes.last_seq();
     const auto started = std::chrono::steady_clock::now();
-    const bool from_snapshot = use_snapshot && load_from_snapshot(seq);
+    bool trust_snapshot = false;
+    if (use_snapshot) {
+        begin_writing();
+        std::lock_guard lock(snapshot_mutex_);
+        trust_snapshot = earlier_writers_stopped_cleanly_;
+    }
+    const bool from_snapshot = trust_snapshot && load_from_snapshot(seq);
     loaded_from_snapshot_ = from_snapshot;
     if (!from_snapshot) {
         auto products = stores_.products.list_all();
@@ -97,7 +103,29 @@ bool ChangeFeed::load_from_snapshot(std::int64_t last_seq) {
     return true;
 }
 
-void ChangeFeed::write_pending_snapshot() {
+void ChangeFeed::begin_writing() {
+    std::lock_guard lock(snapshot_mutex_);
+    if (writing_) return;
+    const bool clean = snapshots_.count_writer_sessions_except(origin_) == 0;
+    snapshots_.open_writer_session(origin_);
+    earlier_writers_stopped_cleanly_ = clean;
+    writing_ = true;
+    if (!clean) {
+        spdlog::warn(
+            "an earlier writer did not stop cleanly (its last changes may be unpublished): the "
+            "products are read from the collection, not the catalog snapshot");
+    }
+}
+
+void ChangeFeed::stop_writing_cleanly() {
+    publish_pending();
+    std::lock_guard lock(snapshot_mutex_);
+    if (!writing_) return;
+    snapshots_.close_writer_session(origin_);
+    writing_ = false;
+}
+
+void ChangeFeed::write_pending_snapshot(bool sole_writer) {
     std::optional<PendingSnapshot> pending;
     {
         std::lock_guard lock(snapshot_mutex_);
@@ -111,6 +139,13 @@ void ChangeFeed::write_pending_snapshot() {
         // Only a slower next start-up is lost: it loads the collection and tries again.
         spdlog::warn("catalog snapshot not stored: {}", error.what());
         return;
+    }
+    if (sole_writer) {
+        try {
+            snapshots_.close_writer_sessions_except(origin_);
+        } catch (const db::DbError& error) {
+            spdlog::warn("earlier writer sessions not closed: {}", error.what());
+        }
     }
     spdlog::info("catalog snapshot stored in {} ms: {} products at change {}",
                  std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -4,9 +4,10 @@
 //
 // - Start-up (load): read the change counter, then the whole catalog and every unexpired
 //   revocation. /ready stays 503 until this is done. The products come from the catalog snapshot
-//   (models::CatalogSnapshotStore) when it exists and every change batch published after it is
-//   still there to replay (at most kMaxSnapshotReplayItems items); otherwise from the products
-//   collection, and then the writer stores a new snapshot (write_pending_snapshot, after /ready).
+//   (models::CatalogSnapshotStore) when it exists, every change batch published after it is
+//   still there to replay (at most kMaxSnapshotReplayItems items) and every earlier writer
+//   stopped cleanly (begin_writing); otherwise from the products collection, and then the writer
+//   stores a new snapshot (write_pending_snapshot, after /ready).
 // - A write this instance makes reaches the database first; the store then calls this listener
 //   (while it still holds the document's in-process lock), which updates the read model at once
 //   (read-your-writes) and queues a change notice.
@@ -77,10 +78,22 @@ class ChangeFeed final : public models::WriteListener, public AccountDirectory {
     // `use_snapshot`: only for the writer instance, which starts when no other instance can
     // have written without publishing yet (a reader started beside a running writer could miss
     // the writer's last sync interval of writes, so it loads the collection).
+    // Also only with the snapshot when every earlier writer stopped cleanly (begin_writing).
     void load(bool use_snapshot = false);
+    // Before this instance's first write (load(true) calls it when not yet done): notes whether
+    // every earlier writer session was closed by stop_writing_cleanly(), then opens this one. A
+    // writer killed between a write and publishing its notice leaves its session open, and its
+    // write is then in no change batch: the snapshot cannot be trusted, the collection is read.
+    void begin_writing();
+    // Clean stop, after the last write: publishes the queued notices, then closes this session
+    // (when begin_writing() opened one).
+    // Throws db::DbError (the session then stays open: the next start-up reads the collection).
+    void stop_writing_cleanly();
     // Stores the catalog read by the last full load as the snapshot the next start-up reads
     // (once; a no-op when there is nothing new). Only the writer instance calls it.
-    void write_pending_snapshot();
+    // `sole_writer` (it holds the writer lease, so every other session has ended and its writes
+    // are in that load): the stored snapshot covers them, so their open sessions are closed.
+    void write_pending_snapshot(bool sole_writer = false);
     bool is_loaded() const noexcept { return loaded_.load(); }
     // Whether the last load() took the products from the snapshot (for the log and tests).
     bool loaded_from_snapshot() const noexcept { return loaded_from_snapshot_.load(); }
@@ -138,6 +151,9 @@ class ChangeFeed final : public models::WriteListener, public AccountDirectory {
     };
     std::mutex snapshot_mutex_;
     std::optional<PendingSnapshot> pending_snapshot_;
+    // Set by begin_writing(), under snapshot_mutex_.
+    bool writing_ = false;
+    bool earlier_writers_stopped_cleanly_ = false;
 
     std::atomic<bool> loaded_{false};
     std::atomic<bool> loaded_from_snapshot_{false};

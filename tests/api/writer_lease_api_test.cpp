@@ -420,5 +420,44 @@ TEST(WriterLease, OnMongoDbAnyNumberOfInstancesWrite) {
     EXPECT_FALSE(latest_lease(first));
 }
 
+// A writer SIGKILLed after a write whose change notice it never published (the kill follows the
+// reply within milliseconds; the sync interval is the longest allowed, 5 s): its successor must not
+// start from the catalog snapshot, which would serve — and price checkout at — the old price. After
+// a clean stop it uses the snapshot.
+TEST(WriterLease, AfterSigkillTheSuccessorReadsTheProductsCollectionNotTheSnapshot) {
+    Service writer({.extra_args = {"--sync-interval-ms", "5000"}, .extra_env = {kSecretEnv}});
+    std::string admin;
+    std::string product;
+    {
+        HttpClient client(writer.port());
+        admin = make_admin(writer, client, unique_email("snapshot-admin"));
+        auto created = client.post(
+            "/products", {{"name", "Snapshot lamp"}, {"price", 3.5}, {"stock", 4}}, admin);
+        ASSERT_EQ(created.status, 201);
+        product = std::string(created.json().at("_id").as_string());
+    }
+    EXPECT_EQ(writer.stop(), 0);
+    // A snapshot that already holds the product (a replayed batch would reload it by _id from
+    // the database and hide the defect): drop the first one, so the next start reads the
+    // collection and stores a new one (after /ready, before its clean stop).
+    db::Db({.uri = writer.mongodb_uri(), .database = writer.database()})
+        .collection("catalog_snapshot")
+        .delete_many(db::Bson());
+    writer.start();
+    EXPECT_EQ(writer.stop(), 0);
+    writer.start();
+    EXPECT_NE(read_file(writer.log_path()).find("products from the snapshot"), std::string::npos);
+    {
+        HttpClient client(writer.port());
+        EXPECT_EQ(client.get("/products/" + product).json().at("price"), 3.5);
+        ASSERT_EQ(client.put("/products/" + product, {{"price", 9.25}}, admin).status, 200);
+    }
+    writer.kill_now();  // the price change is in the database, its notice in no change batch
+    writer.start();
+    HttpClient client(writer.port());
+    EXPECT_EQ(client.get("/products/" + product).json().at("price"), 9.25);
+    EXPECT_NE(read_file(writer.log_path()).find("did not stop cleanly"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace flaskcart::testing

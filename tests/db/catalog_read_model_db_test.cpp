@@ -171,13 +171,14 @@ TEST_F(CatalogReadModelDb, StartUpReadsTheSnapshotAndReplaysTheChangesPublishedA
         EXPECT_FALSE(start.feed.loaded_from_snapshot());
         EXPECT_EQ(start.catalog.product_count(), 30U);
         start.feed.write_pending_snapshot();
+        start.feed.stop_writing_cleanly();
     }
     {  // Another instance renames one product after the snapshot and publishes it.
         FeedInstance writer(*db_);
         writer.feed.load(true);
         EXPECT_TRUE(writer.feed.loaded_from_snapshot());
         ASSERT_TRUE(writer.products.update(ids[0], {.name = "Renamed"}).has_value());
-        writer.feed.publish_pending();
+        writer.feed.stop_writing_cleanly();
     }
     {  // The snapshot plus the replayed batch.
         FeedInstance restart(*db_);
@@ -186,6 +187,7 @@ TEST_F(CatalogReadModelDb, StartUpReadsTheSnapshotAndReplaysTheChangesPublishedA
         EXPECT_EQ(restart.catalog.product_count(), 30U);
         EXPECT_EQ(restart.catalog.find_product(ids[0])->name, "Renamed");
         EXPECT_EQ(restart.catalog.find_product(ids[1])->name, "Item 1");
+        restart.feed.stop_writing_cleanly();
     }
     // A batch after the snapshot was purged: the snapshot cannot be brought up to date.
     models::ChangeLogStore(*db_).purge_older_than(db::now_ms() + 1000);
@@ -199,6 +201,70 @@ TEST_F(CatalogReadModelDb, StartUpReadsTheSnapshotAndReplaysTheChangesPublishedA
     EXPECT_FALSE(late.feed.loaded_from_snapshot());
     EXPECT_EQ(late.catalog.find_product(ids[0])->name, "Renamed");
     EXPECT_EQ(late.catalog.find_product(ids[1])->name, "Renamed too");
+}
+
+// A writer killed (SIGKILL, crash) between a write and publishing its change notice: that
+// change is in no batch, so the snapshot plus the batches would miss it. Without a clean stop
+// of every earlier writer, start-up reads the collection; once a sole writer has stored a fresh
+// snapshot and stopped cleanly, the snapshot is trusted again.
+TEST_F(CatalogReadModelDb, StartUpReadsTheCollectionAfterAWriterStoppedUncleanly) {
+    std::vector<std::string> ids;
+    {
+        FeedInstance first(*db_);
+        for (int i = 0; i < 10; ++i) {
+            ids.push_back(
+                first.products
+                    .create({.name = "Item " + std::to_string(i), .price_cents = 100, .stock = 5})
+                    .id);
+        }
+        first.feed.publish_pending();
+    }
+    {
+        FeedInstance start(*db_);
+        start.feed.load(true);
+        EXPECT_FALSE(start.feed.loaded_from_snapshot());
+        start.feed.write_pending_snapshot(true);
+        start.feed.stop_writing_cleanly();
+    }
+    {  // Starts from the snapshot, writes, and dies before publishing (no stop_writing_cleanly).
+        FeedInstance killed(*db_);
+        killed.feed.load(true);
+        EXPECT_TRUE(killed.feed.loaded_from_snapshot());
+        ASSERT_TRUE(killed.products.update(ids[0], {.name = "Unpublished", .price_cents = 250})
+                        .has_value());
+    }
+    // The snapshot and the batches alone do not know about that write.
+    const auto snapshot = models::CatalogSnapshotStore(*db_).read();
+    ASSERT_TRUE(snapshot.has_value());
+    EXPECT_EQ(models::ChangeLogStore(*db_).last_seq(), snapshot->seq);
+    {
+        FeedInstance after_kill(*db_);
+        after_kill.feed.load(true);
+        EXPECT_FALSE(after_kill.feed.loaded_from_snapshot());
+        const auto product = after_kill.catalog.find_product(ids[0]);
+        ASSERT_TRUE(product.has_value());
+        EXPECT_EQ(product->name, "Unpublished");
+        EXPECT_EQ(product->price_cents, 250);
+        // Not the sole writer (MongoDB, no lease): the dead writer's session stays open.
+        after_kill.feed.write_pending_snapshot(false);
+        after_kill.feed.stop_writing_cleanly();
+    }
+    {
+        FeedInstance next(*db_);
+        next.feed.load(true);
+        EXPECT_FALSE(next.feed.loaded_from_snapshot());
+        // The lease holder's fresh snapshot covers the dead writer's writes: its session is closed.
+        next.feed.write_pending_snapshot(true);
+        next.feed.stop_writing_cleanly();
+    }
+    FeedInstance after_clean_stop(*db_);
+    after_clean_stop.feed.load(true);
+    EXPECT_TRUE(after_clean_stop.feed.loaded_from_snapshot());
+    const auto product = after_clean_stop.catalog.find_product(ids[0]);
+    ASSERT_TRUE(product.has_value());
+    EXPECT_EQ(product->name, "Unpublished");
+    EXPECT_EQ(product->price_cents, 250);
+    EXPECT_EQ(after_clean_stop.catalog.find_product(ids[1])->name, "Item 1");
 }
 
 }  // namespace
