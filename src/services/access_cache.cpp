@@ -62,10 +62,11 @@ void AccessCache::revoke(std::string_view token_id, std::int64_t expires_at_ms) 
     revoked_.insert_or_assign(std::string(token_id), expires_at_ms);
 }
 
-void AccessCache::replace_revocations(std::vector<std::pair<std::string, std::int64_t>> revoked) {
+void AccessCache::replace_revocations(
+    const std::vector<std::pair<std::string, std::int64_t>>& revoked) {
     std::unordered_map<std::string, std::int64_t> fresh;
     fresh.reserve(revoked.size());
-    for (auto& [id, expires] : revoked) fresh.insert_or_assign(std::move(id), expires);
+    for (const auto& [id, expires] : revoked) fresh.insert_or_assign(id, expires);
     std::lock_guard lock(mutex_);
     // Revocations made here while the database was being read stay revoked.
     for (const auto& [id, expires] : revoked_) fresh.emplace(id, expires);

@@ -35,7 +35,7 @@ class AccessCache {
 
     bool is_revoked(std::string_view token_id) const;
     void revoke(std::string_view token_id, std::int64_t expires_at_ms);
-    void replace_revocations(std::vector<std::pair<std::string, std::int64_t>> revoked);
+    void replace_revocations(const std::vector<std::pair<std::string, std::int64_t>>& revoked);
     // Forgets revocations of tokens that have expired anyway.
     void purge_expired(std::int64_t now_ms);
 

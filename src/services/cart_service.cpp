@@ -70,6 +70,7 @@ CartView CartService::view(const std::string& user_id) {
     view.user_id = user_id;
     const auto lines = cart_.lines_for(user_id);
     std::vector<std::string> ids;
+    ids.reserve(lines.size());
     for (const auto& line : lines) ids.push_back(line.product_id);
     std::map<std::string, models::Product> products;
     for (auto& product : products_.find_by_ids(ids)) products.emplace(product.id, product);

@@ -68,6 +68,7 @@ void draw_progress(int done, int total) {
 
 std::vector<std::string> demo_category_names() {
     std::vector<std::string> names;
+    names.reserve(std::size(kCategories));
     for (const auto& category : kCategories) names.emplace_back(category.name);
     return names;
 }

@@ -18,9 +18,9 @@ namespace {
 
 constexpr std::int64_t kSweepBatch = 200;
 // How long a cancelled order's return markers outlive its restock (see restock()).
-constexpr std::int64_t kReturnMarkerGrace = 10 * 60 * 1000;
+constexpr std::int64_t kReturnMarkerGrace = std::int64_t{10} * 60 * 1000;
 // The full recovery pass runs at least this often, whatever is known to be pending.
-constexpr std::int64_t kHourlyPass = 60 * 60 * 1000;
+constexpr std::int64_t kHourlyPass = std::int64_t{60} * 60 * 1000;
 
 DomainError checkout_in_progress(const std::string& detail) {
     return {ErrorKind::kConflict, detail, {{"cart", "is being checked out by another request"}}, 1};
