@@ -139,26 +139,37 @@ void CatalogSnapshotStore::write(std::int64_t seq, const std::vector<std::string
             .build());
 }
 
+namespace {
+
+// {_id: {$ne: session}}: every writer session but this one.
+db::Bson other_sessions(const std::string& session) {
+    return db::DocumentBuilder()
+        .append_document("_id", [&](db::DocumentBuilder& id) { id.append("$ne", session); })
+        .build();
+}
+
+}  // namespace
+
 std::int64_t CatalogSnapshotStore::count_writer_sessions_except(const std::string& session) {
-    return db_.collection(kWritersCollection)
-        .count(db::Bson(BCON_NEW("_id", "{", "$ne", BCON_UTF8(session.c_str()), "}")));
+    return db_.collection(kWritersCollection).count(other_sessions(session));
 }
 
 void CatalogSnapshotStore::open_writer_session(const std::string& session) {
-    db::Bson update(BCON_NEW("$set", "{", "started_at", BCON_DATE_TIME(db::now_ms()), "}"));
-    db::Bson upsert(BCON_NEW("upsert", BCON_BOOL(true)));
-    db_.collection(kWritersCollection)
-        .update_one(db::Bson(BCON_NEW("_id", BCON_UTF8(session.c_str()))), update, &upsert);
+    const db::Bson update =
+        db::DocumentBuilder()
+            .append_document("$set",
+                             [](db::DocumentBuilder& set) { set.append("started_at", db::now()); })
+            .build();
+    const db::Bson upsert = db::DocumentBuilder().append("upsert", true).build();
+    db_.collection(kWritersCollection).update_one(db::id_filter(session), update, &upsert);
 }
 
 void CatalogSnapshotStore::close_writer_session(const std::string& session) {
-    db_.collection(kWritersCollection)
-        .delete_one(db::Bson(BCON_NEW("_id", BCON_UTF8(session.c_str()))));
+    db_.collection(kWritersCollection).delete_one(db::id_filter(session));
 }
 
 void CatalogSnapshotStore::close_writer_sessions_except(const std::string& session) {
-    db_.collection(kWritersCollection)
-        .delete_many(db::Bson(BCON_NEW("_id", "{", "$ne", BCON_UTF8(session.c_str()), "}")));
+    db_.collection(kWritersCollection).delete_many(other_sessions(session));
 }
 
 }  // namespace flaskcart::models
