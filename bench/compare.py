@@ -53,13 +53,22 @@ def seed(name, base, admin_email, admin_password, n_products, n_users, tag):
         if s != 201:
             sys.exit(f"{name}: product create failed ({s})")
         lines.append(f"product\t{p['_id']}")
+    first_product = lines[0].split("\t")[1]
     for i in range(n_users):
         email = f"bench-{name}-{tag}-{i}@example.com"
-        call(base, "POST", "/register", {"name": f"Bench {i}", "email": email, "password": PASSWORD})
+        s, u = call(base, "POST", "/register", {"name": f"Bench {i}", "email": email, "password": PASSWORD})
+        if s != 201:
+            sys.exit(f"{name}: register failed ({s})")
         s, d = call(base, "POST", "/login", {"email": email, "password": PASSWORD})
         if s != 200:
             sys.exit(f"{name}: user login failed ({s})")
+        # The cart_update scenario changes the quantity of a line every cart holds.
+        s, _ = call(base, "POST", "/cart/add", {"product_id": first_product, "quantity": 1}, d["token"])
+        if s not in (200, 201):
+            sys.exit(f"{name}: cart add failed ({s})")
+        # token, user and email lines keep the same order: the n-th token is the n-th user's.
         lines.append(f"token\t{d['token']}")
+        lines.append(f"user\t{u['_id']}")
         lines.append(f"email\t{email}")
     fd, path = tempfile.mkstemp(prefix=f"bench-{name}-", suffix=".tsv")
     with os.fdopen(fd, "w") as f:
@@ -127,8 +136,12 @@ def main():
     ap.add_argument("--db-pids", action="append", help="name=PID")
     ap.add_argument("--wire", action="append", help="name=control URL of wire_count.py")
     ap.add_argument("--only", action="append", help="name=scenario[,scenario] (e.g. nginx=health)")
+    ap.add_argument("--skip", action="append", help="name=scenario[,scenario] not run for that target")
     ap.add_argument("--peer", help="ratios are first target / this one")
-    ap.add_argument("--scenarios", default="health,browse,search,product,cart_add,checkout,login")
+    # cart_update runs before checkout (which empties the carts), orders after it (so every
+    # user has a history).
+    ap.add_argument("--scenarios", default="health,browse,search,search_words,suggest,product,"
+                                           "cart_add,cart_update,checkout,orders,login")
     ap.add_argument("--duration", type=int, default=8)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--threads", type=int, default=1)
@@ -145,6 +158,7 @@ def main():
     dbp = {k: [int(x) for x in v.split(",")] for k, v in per_name(a.db_pids).items()}
     wire = per_name(a.wire)
     only = {k: set(v.split(",")) for k, v in per_name(a.only).items()}
+    skip = {k: set(v.split(",")) for k, v in per_name(a.skip).items()}
     targets = [(t.split("=", 1)[0], t.split("=", 1)[1].rstrip("/")) for t in a.target]
     tag = os.urandom(3).hex()
     data = {n: seed(n, u, a.admin_email, a.admin_password, a.products, a.users, tag)
@@ -154,7 +168,7 @@ def main():
     for sc in a.scenarios.split(","):
         for _ in range(a.rounds):
             for name, url in targets:
-                if name in only and sc not in only[name]:
+                if (name in only and sc not in only[name]) or sc in skip.get(name, ()):
                     continue
                 s0, d0, w0 = tree_cpu_seconds(svc.get(name)), tree_cpu_seconds(dbp.get(name)), wire_commands(wire.get(name))
                 r = wrk(url, sc, data.get(name), a.duration, a.connections, a.threads)

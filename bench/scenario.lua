@@ -1,15 +1,17 @@
 -- wrk script for FlaskCart-shaped APIs. Configured by env:
---   SCENARIO = health | browse | search | product | cart_add | checkout | login
+--   SCENARIO = health | browse | search | product | cart_add | cart_update | checkout | orders
+--              | login
 --              | search_words | suggest (FlaskCart only: word search with typos, suggestions)
 --   DATA     = path of a file written by compare.py: lines "kind<TAB>value" (product ids, tokens, emails)
 local scenario = os.getenv("SCENARIO") or "health"
 local data = os.getenv("DATA")
-local products, tokens, emails = {}, {}, {}
+local products, tokens, users, emails = {}, {}, {}, {}
 if data and data ~= "" then
   for line in io.lines(data) do
     local k, v = line:match("^(%w+)\t(.*)$")
     if k == "product" then products[#products + 1] = v
     elseif k == "token" then tokens[#tokens + 1] = v
+    elseif k == "user" then users[#users + 1] = v
     elseif k == "email" then emails[#emails + 1] = v end
   end
 end
@@ -54,6 +56,15 @@ request = function()
     local body = '{"product_id":"' .. pick(products) .. '","quantity":1}'
     return wrk.format("POST", "/cart/add",
       {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. pick(tokens)}, body)
+  elseif scenario == "cart_update" then
+    -- every seeded cart holds the first product (compare.py)
+    local body = '{"product_id":"' .. products[1] .. '","quantity":' .. math.random(1, 5) .. '}'
+    return wrk.format("PUT", "/cart/update",
+      {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. pick(tokens)}, body)
+  elseif scenario == "orders" then
+    local i = math.random(#tokens)
+    return wrk.format("GET", "/orders/" .. users[i] .. "?limit=20",
+      {["Authorization"] = "Bearer " .. tokens[i]})
   elseif scenario == "checkout" then
     -- alternate: add one item, then place the order, for the same user
     local tok = tokens[(math.floor((counter - 1) / 2) + (tid or 0) * 7919) % #tokens + 1]
