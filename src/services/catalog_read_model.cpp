@@ -81,7 +81,11 @@ void CatalogReadModel::add_to_search(Entry& entry) {
     } else {
         by_doc_id_[entry.doc_id] = &entry;
     }
-    search_.add(entry.doc_id, entry.product.name, entry.product.description);
+    // Ties among suggestions go by name, then _id, as ranks_before() orders them.
+    std::string tie_break = entry.name_lower;
+    tie_break.push_back('\0');
+    tie_break += entry.product.id;
+    search_.add(entry.doc_id, entry.product.name, entry.product.description, tie_break);
 }
 
 void CatalogReadModel::remove_from_search(const Entry& entry) {
@@ -125,10 +129,21 @@ void CatalogReadModel::upsert_product(const models::Product& product) {
     if (it == products_.end()) {
         it = products_.emplace(product.id, std::move(fresh)).first;
     } else {
+        // Stock and price move with every checkout; the search index holds only the text, so
+        // it is left alone unless the name or the description changed.
+        const bool same_text = it->second.product.name == product.name &&
+                               it->second.product.description == product.description;
         unindex(it->second);
-        remove_from_search(it->second);
+        if (!same_text) remove_from_search(it->second);
         fresh.doc_id = it->second.doc_id;
         it->second = std::move(fresh);
+        index(it->second);
+        if (same_text) {
+            by_doc_id_[it->second.doc_id] = &it->second;
+        } else {
+            add_to_search(it->second);
+        }
+        return;
     }
     index(it->second);
     add_to_search(it->second);
@@ -281,10 +296,12 @@ Listing<const CatalogReadModel::Entry*> CatalogReadModel::select_filtered(
 }
 
 std::vector<CatalogReadModel::Match> CatalogReadModel::search_matches(
-    std::string_view text, SearchFields fields, std::shared_lock<std::shared_mutex>& lock) const {
+    std::string_view text, SearchFields fields, std::shared_lock<std::shared_mutex>& lock,
+    std::size_t best) const {
     std::vector<Match> matches;
     for (;;) {
-        const SearchResult result = search_.match(text, fields);
+        const SearchResult result =
+            best > 0 ? search_.best_matches(text, fields, best) : search_.match(text, fields);
         lock.lock();
         if (result.generation == search_generation_) {
             // A write between the two steps is seen as if the read came just before it, except
@@ -384,7 +401,8 @@ RenderedPage CatalogReadModel::list_rendered(const models::ProductQuery& query) 
 
 std::vector<Suggestion> CatalogReadModel::suggest(std::string_view text, std::size_t limit) const {
     std::shared_lock lock(mutex_, std::defer_lock);
-    std::vector<Match> matches = search_matches(text, SearchFields::kNameOnly, lock);
+    if (limit == 0) return {};
+    std::vector<Match> matches = search_matches(text, SearchFields::kNameOnly, lock, limit);
     const std::size_t end = std::min(limit, matches.size());
     std::partial_sort(matches.begin(), matches.begin() + static_cast<long>(end), matches.end(),
                       ranks_before<Match>);

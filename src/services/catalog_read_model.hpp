@@ -140,8 +140,10 @@ class CatalogReadModel {
     // The matches of `text`, ranked by Xapian without the catalog lock (so readers waiting for
     // the index never hold writers off), then mapped to entries under `lock` (shared, taken
     // here); retried when a replace_all() came in between.
+    // best = 0: every match; otherwise only the best `best` (see SearchIndex::best_matches).
     std::vector<Match> search_matches(std::string_view text, SearchFields fields,
-                                      std::shared_lock<std::shared_mutex>& lock) const;
+                                      std::shared_lock<std::shared_mutex>& lock,
+                                      std::size_t best = 0) const;
     // The requested page of entries, in order, with the total and the facets; takes `lock`.
     Listing<const Entry*> select(const models::ProductQuery& query,
                                  std::shared_lock<std::shared_mutex>& lock) const;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <set>
+#include <tuple>
 
 namespace flaskcart::services {
 
@@ -21,6 +23,10 @@ constexpr double kOneTypoFactor = 0.35;
 constexpr double kTwoTyposFactor = 0.25;
 // A completion of one or two letters could name most of the vocabulary: keep the most used.
 constexpr std::size_t kMaxPrefixExpansions = 64;
+// Expanded words kept between searches (State::expansions); beyond this the cache starts over.
+constexpr std::size_t kMaxCachedExpansions = 4096;
+// The value slot of a document's tie-break key (best_matches()).
+constexpr Xapian::valueno kTieBreakSlot = 0;
 // Xapian refuses terms over 245 bytes; no real word comes near this.
 constexpr std::size_t kMaxWordBytes = 64;
 
@@ -81,6 +87,86 @@ struct VocabularyWord {
     std::int64_t uses = 0;
 };
 
+using Vocabulary = std::map<std::string, VocabularyWord, std::less<>>;
+using VocabularyEntry = Vocabulary::value_type;
+
+const std::string& key_of(const VocabularyEntry& entry) {
+    return entry.first;
+}
+const std::string& key_of(const std::string& word) {
+    return word;
+}
+
+// The first key after every key that starts with `prefix` (end() when there is none).
+template <typename SortedWords>
+typename SortedWords::const_iterator past_prefix(const SortedWords& words, std::string prefix) {
+    while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) prefix.pop_back();
+    if (prefix.empty()) return words.end();
+    prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+    return words.lower_bound(prefix);
+}
+
+// Calls visit(entry, distance) for every vocabulary word within `budget` edits of `query`
+// (optimal string alignment, by bytes, as bounded_edit_distance). The sorted vocabulary is
+// walked as a trie: the table row of a prefix is computed once for all the words that share it,
+// and a prefix whose row already exceeds the budget (a row's minimum never falls further down
+// the table) skips every word that starts with it. So the cost follows the prefixes near the
+// query, not the size of the vocabulary.
+template <typename SortedWords, typename Visit>
+void for_each_word_within(const SortedWords& vocabulary, std::string_view query, int budget,
+                          Visit&& visit) {
+    const std::size_t columns = query.size() + 1;
+    // Row k (at k * columns) is the row of the current word's first k bytes; rows_valid of them
+    // are current.
+    std::vector<int> table((kMaxWordBytes + 1) * columns);
+    const auto row_at = [&table, columns](std::size_t k) { return table.data() + k * columns; };
+    for (std::size_t j = 0; j < columns; ++j) table[j] = static_cast<int>(j);
+    std::string_view previous;
+    std::size_t rows_valid = 1;
+    auto it = vocabulary.begin();
+    while (it != vocabulary.end()) {
+        const std::string_view word = std::string_view(key_of(*it)).substr(0, kMaxWordBytes);
+        std::size_t depth = 1;
+        while (depth < rows_valid && depth <= word.size() && depth <= previous.size() &&
+               word[depth - 1] == previous[depth - 1]) {
+            ++depth;
+        }
+        bool pruned = false;
+        for (; depth <= word.size(); ++depth) {
+            const int* above = row_at(depth - 1);
+            int* row = row_at(depth);
+            const char letter = word[depth - 1];
+            row[0] = static_cast<int>(depth);
+            int row_min = row[0];
+            for (std::size_t j = 1; j < columns; ++j) {
+                int best = std::min({above[j] + 1, row[j - 1] + 1,
+                                     above[j - 1] + (letter == query[j - 1] ? 0 : 1)});
+                if (depth > 1 && j > 1 && letter == query[j - 2] &&
+                    word[depth - 2] == query[j - 1]) {
+                    best = std::min(best, row_at(depth - 2)[j - 2] + 1);
+                }
+                row[j] = best;
+                row_min = std::min(row_min, best);
+            }
+            if (row_min > budget) {
+                pruned = true;
+                break;
+            }
+        }
+        previous = word;
+        if (pruned) {
+            rows_valid = depth;  // rows[depth] is this word's but is over budget: recompute it
+            it = past_prefix(vocabulary, std::string(word.substr(0, depth)));
+            continue;
+        }
+        rows_valid = word.size() + 1;
+        if (const int distance = row_at(word.size())[columns - 1]; distance <= budget) {
+            visit(*it, distance);
+        }
+        ++it;
+    }
+}
+
 }  // namespace
 
 std::vector<std::string> search_words(std::string_view utf8) {
@@ -135,6 +221,16 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max_distan
     return std::min(previous[static_cast<std::size_t>(m)], max_distance + 1);
 }
 
+std::vector<std::pair<std::string, int>> words_within(const std::set<std::string, std::less<>>& words,
+                                                     std::string_view query, int budget) {
+    std::vector<std::pair<std::string, int>> found;
+    for_each_word_within(words, query.substr(0, kMaxWordBytes), budget,
+                         [&found](const std::string& word, int distance) {
+                             found.emplace_back(word, distance);
+                         });
+    return found;
+}
+
 int typo_budget(std::size_t letters) {
     if (letters >= 8) return 2;
     if (letters >= 4) return 1;
@@ -144,7 +240,7 @@ int typo_budget(std::size_t letters) {
 struct SearchIndex::State {
     Xapian::WritableDatabase db{std::string(), Xapian::DB_BACKEND_INMEMORY};
     Xapian::Stem stemmer{"english"};
-    std::map<std::string, VocabularyWord, std::less<>> vocabulary;
+    Vocabulary vocabulary;
 
     const std::string& stem_of(const std::string& word) {
         auto it = vocabulary.find(word);
@@ -154,8 +250,14 @@ struct SearchIndex::State {
         return it->second.stem;
     }
 
+    // The query each (word, last word?, fields) expanded to. The expansion depends only on the
+    // vocabulary and its counts, so any add or remove empties it. Shoppers repeat the same
+    // words; an expansion scans the completions of a prefix (thousands for "1" or "s").
+    std::map<std::tuple<std::string, bool, SearchFields>, Xapian::Query> expansions;
+
     void count_words(std::string_view text, std::int64_t delta, Xapian::Document* document,
                      const char* prefix) {
+        expansions.clear();
         for (const std::string& word : search_words(text)) {
             const std::string& stem = stem_of(word);
             if (document != nullptr) document->add_term(prefix + stem);
@@ -197,11 +299,17 @@ std::map<std::string, double> SearchIndex::State::expand(const std::string& word
     // The stem too, so a typo in a plural ("skilets") is one edit from the word ("skillet").
     const std::string stem = stemmer(word);
     const bool try_stem = stem != word && letter_count(stem) >= 4;
-    for (const auto& [candidate, entry] : vocabulary) {
-        int distance = bounded_edit_distance(word, candidate, budget);
-        if (try_stem) distance = std::min(distance, bounded_edit_distance(stem, candidate, budget));
-        if (distance > 0 && distance <= budget) {
-            offer(entry.stem, distance == 1 ? kOneTypoFactor : kTwoTyposFactor);
+    // Vocabulary entry → its distance from the word or the stem, whichever is closer.
+    std::map<const VocabularyEntry*, int> closest;
+    const auto note = [&closest](const VocabularyEntry& entry, int distance) {
+        auto [it, inserted] = closest.try_emplace(&entry, distance);
+        if (!inserted) it->second = std::min(it->second, distance);
+    };
+    for_each_word_within(vocabulary, word, budget, note);
+    if (try_stem) for_each_word_within(vocabulary, stem, budget, note);
+    for (const auto& [entry, distance] : closest) {
+        if (distance > 0) {
+            offer(entry->second.stem, distance == 1 ? kOneTypoFactor : kTwoTyposFactor);
         }
     }
     return stems;
@@ -209,6 +317,9 @@ std::map<std::string, double> SearchIndex::State::expand(const std::string& word
 
 Xapian::Query SearchIndex::State::word_query(const std::string& word, bool is_last,
                                              SearchFields fields) {
+    auto key = std::make_tuple(word, is_last, fields);
+    if (auto it = expansions.find(key); it != expansions.end()) return it->second;
+    if (expansions.size() >= kMaxCachedExpansions) expansions.clear();
     std::vector<Xapian::Query> alternatives;
     for (const auto& [stem, factor] : expand(word, is_last)) {
         alternatives.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(kNamePrefix + stem),
@@ -218,7 +329,9 @@ Xapian::Query SearchIndex::State::word_query(const std::string& word, bool is_la
                                       Xapian::Query(kDescriptionPrefix + stem), factor);
         }
     }
-    return {Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()};
+    Xapian::Query query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end());
+    expansions.emplace(std::move(key), query);
+    return query;
 }
 
 SearchIndex::SearchIndex() : state_(std::make_unique<State>()) {}
@@ -230,9 +343,11 @@ std::uint64_t SearchIndex::clear() {
     return ++generation_;
 }
 
-void SearchIndex::add(SearchDocId doc_id, std::string_view name, std::string_view description) {
+void SearchIndex::add(SearchDocId doc_id, std::string_view name, std::string_view description,
+                      std::string_view tie_break) {
     std::lock_guard lock(mutex_);
     Xapian::Document document;
+    document.add_value(kTieBreakSlot, std::string(tie_break));
     state_->count_words(name, 1, &document, kNamePrefix);
     state_->count_words(description, 1, &document, kDescriptionPrefix);
     state_->db.replace_document(doc_id, document);
@@ -250,6 +365,15 @@ void SearchIndex::remove(SearchDocId doc_id, std::string_view name, std::string_
 }
 
 SearchResult SearchIndex::match(std::string_view text, SearchFields fields) const {
+    return run(text, fields, 0);
+}
+
+SearchResult SearchIndex::best_matches(std::string_view text, SearchFields fields,
+                                       std::size_t best) const {
+    return best == 0 ? SearchResult{} : run(text, fields, best);
+}
+
+SearchResult SearchIndex::run(std::string_view text, SearchFields fields, std::size_t best) const {
     const std::vector<std::string> words = search_words(text);
     SearchResult result;
     std::vector<SearchHit>& hits = result.hits;
@@ -266,7 +390,9 @@ SearchResult SearchIndex::match(std::string_view text, SearchFields fields) cons
     Xapian::Enquire enquire(state_->db);
     enquire.set_query(Xapian::Query(Xapian::Query::OP_AND, all_words.begin(), all_words.end()));
     enquire.set_weighting_scheme(Xapian::BM25Weight());
-    const Xapian::MSet mset = enquire.get_mset(0, documents);
+    if (best > 0) enquire.set_sort_by_relevance_then_value(kTieBreakSlot, false);
+    const Xapian::MSet mset =
+        enquire.get_mset(0, best > 0 ? static_cast<Xapian::doccount>(best) : documents);
     hits.reserve(mset.size());
     for (auto it = mset.begin(); it != mset.end(); ++it) hits.push_back({*it, it.get_weight()});
     return result;

@@ -16,8 +16,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace flaskcart::services {
@@ -31,6 +33,12 @@ std::vector<std::string> search_words(std::string_view utf8);
 // Bounded optimal-string-alignment distance (an adjacent swap costs 1): the distance when it is
 // ≤ max_distance, otherwise max_distance + 1.
 int bounded_edit_distance(std::string_view a, std::string_view b, int max_distance);
+
+// Every word of `words` within `budget` edits of `query` (as bounded_edit_distance), with its
+// distance, in order: the typo expansion's scan, which walks the sorted words as a trie instead
+// of measuring each one.
+std::vector<std::pair<std::string, int>> words_within(const std::set<std::string, std::less<>>& words,
+                                                     std::string_view query, int budget);
 
 // The edits a word of `letters` letters tolerates: 0 below 4, 1 from 4, 2 from 8.
 int typo_budget(std::size_t letters);
@@ -60,17 +68,23 @@ class SearchIndex {
     std::uint64_t clear();
     // Indexes a document under doc_id (≥ 1), replacing what was there. The caller removes the
     // old text first (remove()) so the vocabulary stays exact.
-    void add(SearchDocId doc_id, std::string_view name, std::string_view description);
+    // `tie_break` orders documents of equal weight in match()'s best hits (byte order).
+    void add(SearchDocId doc_id, std::string_view name, std::string_view description,
+             std::string_view tie_break = {});
     void remove(SearchDocId doc_id, std::string_view name, std::string_view description);
 
     // Every document matching `text`, in no particular order, with its weight. Empty when the
     // text has no word in it.
     SearchResult match(std::string_view text, SearchFields fields) const;
+    // Only the `best` heaviest matches, heaviest first, equal weights in tie_break order: what
+    // suggestions need, without ranking every match of a one-letter prefix.
+    SearchResult best_matches(std::string_view text, SearchFields fields, std::size_t best) const;
 
     std::size_t vocabulary_size() const;
 
   private:
     struct State;
+    SearchResult run(std::string_view text, SearchFields fields, std::size_t best) const;
     mutable std::mutex mutex_;
     std::unique_ptr<State> state_;
     std::uint64_t generation_ = 0;

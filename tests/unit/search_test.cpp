@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
+#include <set>
 
 #include "services/catalog_read_model.hpp"
 #include "services/search_index.hpp"
@@ -94,6 +96,35 @@ TEST(SearchWords, EditDistanceIsBoundedAndCountsASwapOnce) {
     EXPECT_EQ(typo_budget(4), 1);
     EXPECT_EQ(typo_budget(7), 1);
     EXPECT_EQ(typo_budget(8), 2);
+}
+
+// The trie walk over the sorted vocabulary finds exactly what measuring every word finds: random
+// vocabularies over a small alphabet (so shared prefixes, near misses and swaps are common),
+// every budget the expansion uses.
+TEST(SearchWords, TrieWalkFindsExactlyTheWordsWithinTheBudget) {
+    std::mt19937 random(20261128);
+    const std::string alphabet = "abcde9\xc3\xa9";
+    const auto random_word = [&](std::size_t max_length) {
+        std::string word;
+        const std::size_t length = 1 + random() % max_length;
+        for (std::size_t i = 0; i < length; ++i) word += alphabet[random() % alphabet.size()];
+        return word;
+    };
+    for (int round = 0; round < 200; ++round) {
+        std::set<std::string, std::less<>> words;
+        const std::size_t size = 1 + random() % 300;
+        while (words.size() < size) words.insert(random_word(9));
+        const std::string query = round % 10 == 0 ? *words.begin() : random_word(10);
+        for (int budget = 0; budget <= 2; ++budget) {
+            std::vector<std::pair<std::string, int>> expected;
+            for (const std::string& word : words) {
+                const int distance = bounded_edit_distance(word, query, budget);
+                if (distance <= budget) expected.emplace_back(word, distance);
+            }
+            ASSERT_EQ(words_within(words, query, budget), expected)
+                << "query " << query << ", budget " << budget << ", round " << round;
+        }
+    }
 }
 
 TEST_F(Search, StemsPluralsAndFoldsAccents) {
@@ -225,6 +256,46 @@ TEST_F(Search, SuggestsNamesCompletingTheTextBestFirst) {
     EXPECT_TRUE(model_.suggest("", 8).empty());
     EXPECT_TRUE(model_.suggest(".*", 8).empty());
     EXPECT_TRUE(model_.suggest("zzzz", 8).empty());
+}
+
+// Suggestions take only the best few from the index; they must be the same few, in the same
+// order, as ranking every match would give (equal weights by name, then _id).
+TEST(SearchSuggestions, TheBestFewAreTheHeadOfTheFullRanking) {
+    CatalogReadModel model;
+    std::vector<Product> products;
+    for (int n = 1; n <= 60; ++n) {
+        // Equal weights in groups: the same two-word shapes, names that tie and names that differ.
+        const std::string name = (n % 3 == 0 ? "Mug " : n % 3 == 1 ? "Muffin tin " : "Mug rack ") +
+                                 std::to_string(n % 7);
+        products.push_back(product(n, name, n % 2 == 0 ? "mug" : ""));
+    }
+    model.replace_all(std::move(products), {{.id = kKitchen, .name = "Kitchen"}});
+    for (const std::string prefix : {"m", "mu", "mug", "mug r", "muf"}) {
+        const auto all = model.suggest(prefix, 100);
+        ASSERT_FALSE(all.empty()) << prefix;
+        for (std::size_t limit : {1U, 3U, 8U, 20U}) {
+            const auto few = model.suggest(prefix, limit);
+            ASSERT_EQ(few.size(), std::min(limit, all.size())) << prefix;
+            for (std::size_t i = 0; i < few.size(); ++i) {
+                EXPECT_EQ(few[i].id, all[i].id) << prefix << " limit " << limit << " at " << i;
+            }
+        }
+    }
+}
+
+// Stock and price changes leave the search index alone; a changed name is found at once.
+TEST_F(Search, AStockChangeKeepsTheProductFindableAndARenameMovesIt) {
+    Product skillet = product(1, "Cast Iron Skillet", "Heavy pan for searing.", 4999);
+    skillet.stock = 0;
+    skillet.price_cents = 5999;
+    model_.upsert_product(skillet);
+    EXPECT_TRUE(contains(search("skillet"), "Cast Iron Skillet"));
+    EXPECT_EQ(model_.suggest("cast", 8).front().id, id_of(1));
+    skillet.name = "Cast Iron Griddle";
+    model_.upsert_product(skillet);
+    EXPECT_FALSE(contains(search("skillet"), "Cast Iron Griddle"));
+    EXPECT_TRUE(contains(search("griddle"), "Cast Iron Griddle"));
+    EXPECT_EQ(model_.suggest("cast", 8).front().name, "Cast Iron Griddle");
 }
 
 TEST_F(Search, FollowsEveryWriteAtOnce) {
