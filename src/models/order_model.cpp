@@ -170,12 +170,16 @@ std::optional<Order> OrderStore::find_by_id(const std::string& id) {
     return order_from_bson(doc->view());
 }
 
-std::vector<Order> OrderStore::find_by_ids(const std::vector<std::string>& ids) {
+std::vector<Order> OrderStore::find_of_user(const std::string& user_id,
+                                            const std::vector<std::string>& ids) {
     if (ids.empty()) return {};
     std::vector<bson_oid_t> oids;
     oids.reserve(ids.size());
     for (const auto& id : ids) oids.push_back(require_oid(id));
-    const db::Bson filter = db::DocumentBuilder().append("_id", db::in_array(oids)).build();
+    const db::Bson filter = db::DocumentBuilder()
+                                .append("user_id", require_oid(user_id))
+                                .append("_id", db::in_array(oids))
+                                .build();
     auto found = map_orders(db_.collection(kOrders).find(filter));
     std::vector<Order> ordered;
     for (const auto& id : ids) {

@@ -75,8 +75,12 @@ class OrderStore {
     // idempotency_key) pair — is taken.
     bool insert(Order& order);
     std::optional<Order> find_by_id(const std::string& id);
-    // The orders among `ids` that exist, in the order of `ids` (one command).
-    std::vector<Order> find_by_ids(const std::vector<std::string>& ids);
+    // The orders of `user_id` among `ids` that exist, in the order of `ids` (one command). The
+    // user's id is part of the filter: MongoDB finds them through the (user_id, ...) index, and
+    // FerretDB's PostgreSQL backend pushes the equality down to SQL, so only the user's own
+    // orders are decoded (an `_id: {$in}` alone makes it decode the whole collection in Go).
+    std::vector<Order> find_of_user(const std::string& user_id,
+                                    const std::vector<std::string>& ids);
     // For the start-up migration: every order (a scan; never on a request path).
     std::vector<Order> find_all();
     // from → to, only if the status is still `from`; appends to the history. True if applied.

@@ -294,7 +294,7 @@ OrderPage CheckoutService::orders_of(const std::string& user_id, std::int64_t sk
     for (std::int64_t i = page.total - 1 - skip; i >= 0 && std::ssize(wanted) < limit; --i) {
         wanted.push_back(ids[static_cast<std::size_t>(i)]);
     }
-    page.orders = orders_.find_by_ids(wanted);
+    page.orders = orders_.find_of_user(user_id, wanted);
     return page;
 }
 
