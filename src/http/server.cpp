@@ -31,6 +31,9 @@ struct Server::Session {
     beast::tcp_stream stream;
     beast::flat_buffer buffer;
     std::string remote;
+    // Waiting for a request, the only wait shutdown() cancels. Read and written on the
+    // session's strand only.
+    bool is_idle = false;
 };
 
 // What reading one request gave: a request, or an error to answer before closing, or neither
@@ -70,9 +73,16 @@ class CountedScope {
     std::atomic<std::size_t>& counter_;
 };
 
-// 16 hex digits from libsodium's CSPRNG (thread-safe once sodium_ready() has run).
+// 16 hex digits. A request id must be unique, not secret: each thread starts at a random
+// 64-bit number (libsodium's CSPRNG, once) and counts up, so a request costs no system call;
+// the ranges of two threads or instances would have to meet for two ids to collide.
 std::string generate_request_id() {
-    return crypto::random_hex(8);
+    thread_local std::uint64_t next = std::stoull(crypto::random_hex(8), nullptr, 16);
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string id(16, '0');
+    std::uint64_t value = next++;
+    for (std::size_t i = id.size(); i-- > 0; value >>= 4) id[i] = kDigits[value & 0xF];
+    return id;
 }
 
 bool is_safe_request_id(std::string_view id) {
@@ -367,31 +377,43 @@ void Server::shutdown() {
         boost::system::error_code ignored;
         acceptor_.close(ignored);
     });
-    std::lock_guard lock(idle_mutex_);
-    for (const auto& [session_id, session] : idle_sessions_) {
-        // Cancelled on the session's own strand; it may have left the idle wait by then.
+    std::lock_guard lock(sessions_mutex_);
+    for (const auto& [session_id, session] : sessions_) {
+        // Checked and cancelled on the session's own strand, where is_idle is kept; the session
+        // may have ended by then.
         asio::post(session->stream.get_executor(), [this, id = session_id] {
-            std::lock_guard inner(idle_mutex_);
-            if (auto it = idle_sessions_.find(id); it != idle_sessions_.end()) {
+            std::lock_guard inner(sessions_mutex_);
+            if (auto it = sessions_.find(id); it != sessions_.end() && it->second->is_idle) {
                 it->second->stream.cancel();
             }
         });
     }
 }
 
-void Server::register_idle(std::uint64_t session_id, Session& session) {
-    std::lock_guard lock(idle_mutex_);
-    idle_sessions_.emplace(session_id, &session);
-}
+// Registered once per connection, not per request: the lock stays off the request path.
+class Server::SessionRegistration {
+  public:
+    SessionRegistration(Server& server, Session& session)
+        : server_(server), id_(server.next_session_id_++) {
+        std::lock_guard lock(server_.sessions_mutex_);
+        server_.sessions_.emplace(id_, &session);
+    }
+    ~SessionRegistration() {
+        std::lock_guard lock(server_.sessions_mutex_);
+        server_.sessions_.erase(id_);
+    }
+    SessionRegistration(const SessionRegistration&) = delete;
+    SessionRegistration& operator=(const SessionRegistration&) = delete;
 
-void Server::unregister_idle(std::uint64_t session_id) {
-    std::lock_guard lock(idle_mutex_);
-    idle_sessions_.erase(session_id);
-}
+  private:
+    Server& server_;
+    std::uint64_t id_;
+};
 
 asio::awaitable<void> Server::serve(tcp::socket socket) {
     CountedScope connection(open_connections_);
     Session session(std::move(socket));
+    SessionRegistration registration(*this, session);
     {
         boost::system::error_code ec;
         auto endpoint = session.stream.socket().remote_endpoint(ec);
@@ -437,18 +459,16 @@ asio::awaitable<bool> Server::wait_for_request(Session& session, bool is_first) 
     // A new connection must send its request within the header timeout; this deadline runs on
     // through read_request, so sending nothing, or one byte, holds a connection no longer.
     session.stream.expires_after(is_first ? options_.header_timeout : options_.idle_timeout);
-    const std::uint64_t session_id = next_session_id_++;
-    register_idle(session_id, session);
-    if (stopping_) {
-        unregister_idle(session_id);
-        co_return false;
-    }
+    // shutdown() sets stopping_ before it posts its cancels: either this sees it, or the cancel
+    // (run on this strand after the read has started) sees is_idle.
+    session.is_idle = true;
+    if (stopping_) co_return false;
     // Only this wait is cancelled by shutdown(), so a request the client has started sending is
     // always read to the end.
     boost::system::error_code ec;
     const std::size_t received = co_await session.stream.async_read_some(
         session.buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
-    unregister_idle(session_id);
+    session.is_idle = false;
     session.buffer.commit(received);
     co_return !ec && !stopping_;
 }

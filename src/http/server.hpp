@@ -70,6 +70,7 @@ class Server {
   private:
     struct Session;
     struct ReadResult;
+    class SessionRegistration;
 
     boost::asio::awaitable<void> accept_connections();
     boost::asio::awaitable<void> refuse(boost::asio::ip::tcp::socket socket);
@@ -85,8 +86,6 @@ class Server {
                                                   const std::string& request_id) const;
 
     void lower_connection_cap_to_descriptor_limit();
-    void register_idle(std::uint64_t session_id, Session& session);
-    void unregister_idle(std::uint64_t session_id);
 
     boost::asio::io_context& io_;
     boost::asio::thread_pool& workers_;
@@ -101,9 +100,9 @@ class Server {
     std::atomic<std::size_t> open_connections_{0};
     std::atomic<std::size_t> refusals_in_progress_{0};
     std::atomic<std::uint64_t> next_session_id_{0};
-    // Sessions waiting for a request, which shutdown() may cancel (on their own strands).
-    std::mutex idle_mutex_;
-    std::map<std::uint64_t, Session*> idle_sessions_;
+    // Open sessions; shutdown() cancels those waiting for a request (on their own strands).
+    std::mutex sessions_mutex_;
+    std::map<std::uint64_t, Session*> sessions_;
 };
 
 }  // namespace flaskcart::http

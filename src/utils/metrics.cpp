@@ -35,7 +35,11 @@ std::string escape_label(std::string_view value) {
 
 void Registry::observe_request(std::string_view route, int status, double seconds) {
     std::lock_guard lock(mutex_);
-    RequestSeries& series = requests_[{std::string(route), status}];
+    auto it = requests_.find(std::pair<std::string_view, int>(route, status));
+    if (it == requests_.end()) {
+        it = requests_.emplace(std::pair<std::string, int>(route, status), RequestSeries{}).first;
+    }
+    RequestSeries& series = it->second;
     ++series.count;
     series.seconds_sum += seconds;
     for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {

@@ -46,8 +46,19 @@ class Registry {
     void render_requests(std::string& out) const;
     void render_database(std::string& out) const;
 
+    // Orders ("GET /x", status) keys and finds them by a string_view route, so counting a
+    // request allocates nothing once its series exists.
+    struct RouteStatusLess {
+        using is_transparent = void;
+        template <typename Left, typename Right>
+        bool operator()(const Left& left, const Right& right) const {
+            return std::pair<std::string_view, int>(left.first, left.second) <
+                   std::pair<std::string_view, int>(right.first, right.second);
+        }
+    };
+
     mutable std::mutex mutex_;
-    std::map<std::pair<std::string, int>, RequestSeries> requests_;  // ("GET /x", status)
+    std::map<std::pair<std::string, int>, RequestSeries, RouteStatusLess> requests_;
     std::map<std::pair<std::string, std::string>, std::uint64_t> db_commands_;  // (route, cmd)
     std::map<std::string, std::uint64_t> db_errors_;
     std::vector<std::function<void(std::string&)>> collectors_;
