@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -121,6 +122,21 @@ def wrk(base, scenario, data, duration, connections, threads):
     return {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
 
 
+def wait_until_quiet(pids, limit_seconds=30, busy_share=0.1):
+    """Waits until the process trees `pids` together use under `busy_share` of a core over half a
+    second (at most `limit_seconds`): a target still working through its backlog (the peer at
+    the large size answers long after wrk has stopped) must not run during the next
+    measurement. Returns the seconds waited, or None on the time limit."""
+    waited = 0.0
+    while waited < limit_seconds:
+        before = tree_cpu_seconds(pids) or 0.0
+        time.sleep(0.5)
+        waited += 0.5
+        if (tree_cpu_seconds(pids) or 0.0) - before < busy_share * 0.5:
+            return waited
+    return None
+
+
 def per_name(values):
     out = {}
     for v in values or []:
@@ -184,6 +200,9 @@ def main():
                 if n and w0 is not None:
                     r["db_cmds_per_req"] = (w1 - w0) / n
                 results.setdefault(sc, {}).setdefault(name, []).append(r)
+                all_pids = [p for ps in list(svc.values()) + list(dbp.values()) for p in ps]
+                if wait_until_quiet(all_pids) is None:
+                    print(f"{sc} {name}: still busy 30 s after the run; measuring on", file=sys.stderr)
 
     first = targets[0][0]
     print(f"\n{a.label}")
