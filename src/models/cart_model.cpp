@@ -248,16 +248,55 @@ Cart CartStore::modify(const std::string& user_id, ChangeFn&& change) {
     for (int attempt = 0; attempt < kWriteAttempts; ++attempt) {
         auto carts = db_.collection(kCarts);
         auto guard = db_.lock_document(kCarts, user);
-        auto doc = carts.find_one(db::id_filter(user));
-        Cart before = doc ? cart_from_bson(doc->view()) : Cart{.user_id = user_id};
+        std::optional<Cart> remembered = attempt == 0 ? recent_.find(user_id) : std::nullopt;
+        Cart before;
+        if (remembered) {
+            before = *remembered;
+        } else {
+            auto doc = carts.find_one(db::id_filter(user));
+            before = doc ? cart_from_bson(doc->view()) : Cart{.user_id = user_id};
+        }
         if (before.checkout) throw checkout_in_progress();
         Cart after = before;
-        if (change(after) == Change::kKeep) return before;
+        if (change(after) == Change::kKeep) {
+            if (!remembered) return before;
+            recent_.forget(user_id);  // nothing to write: decide it on the stored cart
+            continue;
+        }
         after.stored = true;
         after.version = before.version + 1;
-        if (write_if_unchanged(carts, before, after)) return after;
+        bool written = false;
+        try {
+            written = write_if_unchanged(carts, before, after);
+        } catch (...) {
+            recent_.forget(user_id);  // the outcome is unknown
+            throw;
+        }
+        if (written) {
+            recent_.remember(after);
+            return after;
+        }
+        recent_.forget(user_id);
     }
     throw DomainError::unavailable("the cart is changing too often; retry", 1);
+}
+
+std::optional<Cart> CartStore::RecentCarts::find(const std::string& user_id) const {
+    std::lock_guard lock(mutex_);
+    auto it = carts_.find(user_id);
+    if (it == carts_.end()) return std::nullopt;
+    return it->second;
+}
+
+void CartStore::RecentCarts::remember(const Cart& cart) {
+    std::lock_guard lock(mutex_);
+    if (carts_.size() >= kCapacity && carts_.count(cart.user_id) == 0) carts_.clear();
+    carts_.insert_or_assign(cart.user_id, cart);
+}
+
+void CartStore::RecentCarts::forget(const std::string& user_id) {
+    std::lock_guard lock(mutex_);
+    carts_.erase(user_id);
 }
 
 CartStore::AddResult CartStore::add(const std::string& user_id, const std::string& product_id,
@@ -342,6 +381,8 @@ std::optional<Cart> CartStore::claim(const std::string& user_id, const CartClaim
     });
     auto carts = db_.collection(kCarts);
     auto guard = db_.lock_document(kCarts, user);
+    // The claim moves the version; the next cart change reads the cart as checkout left it.
+    recent_.forget(user_id);
     auto doc = carts.find_one_and_update(filter.build(), update, false);
     if (!doc) return std::nullopt;
     return cart_from_bson(doc->view());

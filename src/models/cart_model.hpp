@@ -16,8 +16,10 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "models/order_model.hpp"
@@ -106,7 +108,8 @@ class CartStore final : public CartLineStore {
     std::vector<CartLine> lines_for(const std::string& user_id) override;
     std::optional<CartLine> find_line(const std::string& user_id,
                                       const std::string& product_id) override;
-    // A read and a conditional write: 2 commands (more only when a concurrent write raced).
+    // A read and a conditional write: 2 commands (more only when a concurrent write raced); 1
+    // when this process wrote the cart last (RecentCarts).
     AddResult add(const std::string& user_id, const std::string& product_id, std::int64_t quantity,
                   std::int64_t max_total) override;
     std::optional<CartLine> set_quantity(const std::string& user_id, const std::string& product_id,
@@ -152,7 +155,25 @@ class CartStore final : public CartLineStore {
     bool update_claimed(const std::string& user_id, const db::Bson& condition,
                         const db::Bson& update);
 
+    // The carts this process wrote last, by user id: the next change of the same cart starts
+    // from here instead of reading it (one command instead of two). Only a starting point: the
+    // write is conditional on the version, and every other change of a cart (a checkout's
+    // claim, another instance) moves the version, so a stale copy costs a failed write and a
+    // read, never a wrong cart. A change that writes nothing is decided on a fresh read.
+    class RecentCarts {
+      public:
+        std::optional<Cart> find(const std::string& user_id) const;
+        void remember(const Cart& cart);
+        void forget(const std::string& user_id);
+
+      private:
+        static constexpr std::size_t kCapacity = 4096;  // then it starts over
+        mutable std::mutex mutex_;
+        std::unordered_map<std::string, Cart> carts_;
+    };
+
     db::Db& db_;
+    RecentCarts recent_;
 };
 
 // Digest of an Idempotency-Key, as stored in `keys` (a field name whatever the key holds).

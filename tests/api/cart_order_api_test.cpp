@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <set>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "support/database.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
+#include "utils/bson_document.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
 
@@ -514,6 +516,71 @@ TEST_F(CartOrderApi, LineWhoseProductVanishedIsUnavailableAndBlocksCheckout) {
     EXPECT_EQ(count_by_user("orders", ann.id), 0);
     EXPECT_EQ(stock_of(kept), 5);
     EXPECT_EQ(count_by_user("cart", ann.id), 2);
+}
+
+// The service starts a cart change from the cart it wrote last; a cart changed elsewhere since
+// (another instance: a write that moves the version, as every writer does) must be read again,
+// not overwritten, whether the change would write or not.
+TEST_F(CartOrderApi, ACartChangedElsewhereIsReadAgainBeforeItIsChanged) {
+    const Customer ann = new_customer("elsewhere");
+    const std::string mug = create_product("Mug", 2, 50);
+    const std::string bowl = create_product("Bowl", 3, 50);
+    ASSERT_EQ(add(ann, mug, 1).status, 201);
+    const auto change_elsewhere = [&](const std::function<void(db::DocumentBuilder&)>& fill) {
+        db::Db db = database();
+        const auto user = db::parse_oid(ann.id);
+        db::DocumentBuilder update;
+        fill(update);
+        update.append_document("$inc", [](db::DocumentBuilder& inc) { inc.append("version", std::int64_t{1}); });
+        ASSERT_EQ(db.collection("carts").update_one(db::id_filter(*user), update.build()).matched,
+                  1);
+    };
+    // Elsewhere: the mug's line grows to 7 and a bowl joins.
+    change_elsewhere([&](db::DocumentBuilder& update) {
+        const bson_oid_t line = db::new_oid();
+        update.append_document("$set", [&](db::DocumentBuilder& set) {
+            set.append("lines." + mug + ".quantity", std::int64_t{7});
+            set.append_document("lines." + bowl, [&](db::DocumentBuilder& fields) {
+                fields.append("line_id", line)
+                    .append("quantity", std::int64_t{2})
+                    .append("added_at", db::now())
+                    .append("updated_at", db::now());
+            });
+        });
+    });
+    auto grown = add(ann, mug, 1);
+    ASSERT_EQ(grown.status, 200) << grown.body;
+    EXPECT_EQ(grown.json().at("quantity"), 8);
+    EXPECT_EQ(cart_line(ann.id, bowl)->view().get_int64("quantity"), 2);
+
+    // Elsewhere: the bowl leaves. Updating it is then a 404, not a line brought back.
+    change_elsewhere([&](db::DocumentBuilder& update) {
+        update.append_document("$unset",
+                               [&](db::DocumentBuilder& unset) { unset.append("lines." + bowl, ""); });
+    });
+    auto gone = client().put("/cart/update", {{"product_id", bowl}, {"quantity", 3}}, ann.token);
+    expect_problem(gone, 404);
+    EXPECT_FALSE(cart_line(ann.id, bowl));
+    EXPECT_EQ(cart_line(ann.id, mug)->view().get_int64("quantity"), 8);
+
+    // A write here, then elsewhere the bowl comes back: updating it finds it.
+    ASSERT_EQ(client().put("/cart/update", {{"product_id", mug}, {"quantity", 5}}, ann.token).status,
+              200);
+    change_elsewhere([&](db::DocumentBuilder& update) {
+        const bson_oid_t line = db::new_oid();
+        update.append_document("$set", [&](db::DocumentBuilder& set) {
+            set.append_document("lines." + bowl, [&](db::DocumentBuilder& fields) {
+                fields.append("line_id", line)
+                    .append("quantity", std::int64_t{1})
+                    .append("added_at", db::now())
+                    .append("updated_at", db::now());
+            });
+        });
+    });
+    auto found = client().put("/cart/update", {{"product_id", bowl}, {"quantity", 4}}, ann.token);
+    ASSERT_EQ(found.status, 200) << found.body;
+    EXPECT_EQ(cart_line(ann.id, bowl)->view().get_int64("quantity"), 4);
+    EXPECT_EQ(cart_line(ann.id, mug)->view().get_int64("quantity"), 5);
 }
 
 // --- PUT /cart/update -------------------------------------------------------------------------
