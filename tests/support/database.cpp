@@ -18,16 +18,15 @@ const char* kPostgresClusterScript = FLASKCART_SOURCE_DIR "/scripts/postgres-clu
 
 // Runs scripts/postgres-cluster with `args` and returns its first line of output (the URL on
 // start); throws when it fails.
-std::string run_postgres_cluster(const std::vector<std::string>& args) {
+std::string run_postgres_cluster(const std::vector<std::string>& args, const std::string& log_dir) {
     std::vector<std::string> argv{kPostgresClusterScript};
     argv.insert(argv.end(), args.begin(), args.end());
-    ChildProcess script(argv, {"FLASKCART_PG_THROWAWAY=1"},
-                        test_log_dir() + "/postgres-cluster.log");
+    ChildProcess script(argv, {"FLASKCART_PG_THROWAWAY=1"}, log_dir + "/postgres-cluster.log");
     std::string first_line = script.read_line(std::chrono::seconds(120)).value_or("");
     const auto code = script.wait_for_exit(std::chrono::seconds(120));
     if (code != 0) {
         throw std::runtime_error("scripts/postgres-cluster " + args.front() + " failed; see " +
-                                 test_log_dir() + "/postgres-cluster.log");
+                                 log_dir + "/postgres-cluster.log");
     }
     return first_line;
 }
@@ -50,13 +49,14 @@ std::string ferretdb_backend() {
     return backend;
 }
 
-PostgresCluster::PostgresCluster() : data_dir_(make_temp_dir("flaskcart-postgres-")) {
-    url_ = run_postgres_cluster({"start", data_dir_, std::to_string(find_free_port())});
+PostgresCluster::PostgresCluster()
+    : data_dir_(make_temp_dir("flaskcart-postgres-")), log_dir_(test_log_dir()) {
+    url_ = run_postgres_cluster({"start", data_dir_, std::to_string(find_free_port())}, log_dir_);
 }
 
 PostgresCluster::~PostgresCluster() {
     try {
-        run_postgres_cluster({"stop", data_dir_});
+        run_postgres_cluster({"stop", data_dir_}, log_dir_);
     } catch (const std::exception&) {
         // Reported in the script's log; the directory goes anyway.
     }

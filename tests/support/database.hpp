@@ -27,6 +27,9 @@ class PostgresCluster {
 
   private:
     std::string data_dir_;
+    // Kept from construction: a cluster held in a static may be stopped after test_log_dir()'s
+    // own static is gone.
+    std::string log_dir_;
     std::string url_;
 };
 

@@ -16,6 +16,7 @@
 
 #include "services/catalog_read_model.hpp"
 #include "services/catalog_seed.hpp"
+#include "services/search_index.hpp"
 
 namespace {
 
@@ -139,6 +140,26 @@ int main(int argc, char** argv) {
     const int count = argc > 1 ? std::atoi(argv[1]) : 20000;
     const int rounds = argc > 2 ? std::atoi(argv[2]) : 50;
     const bool bench_shape = argc > 3 && std::string(argv[3]) == "bench";
+    if (argc > 4 && std::string(argv[4]) == "index-only") {
+        // The search index alone, for its share of the memory.
+        CatalogReadModel shaped;
+        if (bench_shape) {
+            load_bench_shape(shaped, count);
+        } else {
+            load(shaped, count);
+        }
+        flaskcart::services::SearchIndex index;
+        const double before = rss_mib();
+        for (int i = 0; i < count; ++i) {
+            const auto product = shaped.find_product(id_of(i + 1));
+            if (product) {
+                index.add(static_cast<flaskcart::services::SearchDocId>(i + 1), product->name,
+                          product->description, product->name);
+            }
+        }
+        std::printf("search index alone, %d products: RSS +%.1f MiB\n", count, rss_mib() - before);
+        return 0;
+    }
     const std::vector<std::string>& queries = bench_shape ? kBenchWords : kQueries;
     const std::vector<std::string>& prefixes = bench_shape ? kBenchPrefixes : kPrefixes;
     // The service renders each product's JSON once, at load; a name stands in for it here.
