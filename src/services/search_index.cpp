@@ -31,6 +31,10 @@ std::size_t max_prefix_expansions(std::size_t prefix_bytes) {
 }
 // Expanded words kept between searches (State::expansions); beyond this the cache starts over.
 constexpr std::size_t kMaxCachedExpansions = 4096;
+// Search results kept between searches (State::results): at most this many, holding at most
+// this many hits in all (16 bytes each).
+constexpr std::size_t kMaxCachedResults = 1024;
+constexpr std::size_t kMaxHitsRemembered = 262'144;
 // The value slot of a document's tie-break key (best_matches()).
 constexpr Xapian::valueno kTieBreakSlot = 0;
 // Xapian refuses terms over 245 bytes; no real word comes near this.
@@ -261,9 +265,31 @@ struct SearchIndex::State {
     // words; an expansion scans the completions of a prefix (thousands for "1" or "s").
     std::map<std::tuple<std::string, bool, SearchFields>, Xapian::Query> expansions;
 
+    // The hits of each (words, fields, best) searched since the index last changed: a search box
+    // sends the same few prefixes over and over, and every one of them costs Xapian the term
+    // statistics of all its completions. Bounded in entries and in hits held.
+    std::map<std::tuple<std::string, SearchFields, std::size_t>, std::vector<SearchHit>> results;
+    std::size_t hits_remembered = 0;
+
+    void remember(std::tuple<std::string, SearchFields, std::size_t> key,
+                  const std::vector<SearchHit>& hits) {
+        if (hits.size() > kMaxHitsRemembered / 8) return;  // a rare, broad search: not kept
+        if (results.size() >= kMaxCachedResults ||
+            hits_remembered + hits.size() > kMaxHitsRemembered) {
+            forget_results();
+        }
+        hits_remembered += hits.size();
+        results.emplace(std::move(key), hits);
+    }
+    void forget_results() {
+        results.clear();
+        hits_remembered = 0;
+    }
+
     void count_words(std::string_view text, std::int64_t delta, Xapian::Document* document,
                      const char* prefix) {
         expansions.clear();
+        forget_results();
         for (const std::string& word : search_words(text)) {
             const std::string& stem = stem_of(word);
             if (document != nullptr) document->add_term(prefix + stem);
@@ -389,6 +415,13 @@ SearchResult SearchIndex::run(std::string_view text, SearchFields fields, std::s
     if (words.empty()) return result;
     const Xapian::doccount documents = state_->db.get_doccount();
     if (documents == 0) return result;
+    std::string key;
+    for (const std::string& word : words) (key += word) += ' ';
+    auto cache_key = std::make_tuple(std::move(key), fields, best);
+    if (auto it = state_->results.find(cache_key); it != state_->results.end()) {
+        hits = it->second;
+        return result;
+    }
     std::vector<Xapian::Query> all_words;
     all_words.reserve(words.size());
     for (std::size_t i = 0; i < words.size(); ++i) {
@@ -402,6 +435,7 @@ SearchResult SearchIndex::run(std::string_view text, SearchFields fields, std::s
         enquire.get_mset(0, best > 0 ? static_cast<Xapian::doccount>(best) : documents);
     hits.reserve(mset.size());
     for (auto it = mset.begin(); it != mset.end(); ++it) hits.push_back({*it, it.get_weight()});
+    state_->remember(std::move(cache_key), hits);
     return result;
 }
 

@@ -300,11 +300,18 @@ TEST_F(Search, AStockChangeKeepsTheProductFindableAndARenameMovesIt) {
 
 TEST_F(Search, FollowsEveryWriteAtOnce) {
     model_.upsert_product(product(9, "Copper Saucepan", "Even heat."));
+    // Each search is asked before and after the write that changes it: results and expansions
+    // the index remembers must not outlive a change.
     EXPECT_EQ(search("saucepan"), (std::vector<std::string>{"Copper Saucepan"}));
+    EXPECT_EQ(search("coper"), (std::vector<std::string>{"Copper Saucepan"}));
+    EXPECT_EQ(search("copper"), (std::vector<std::string>{"Copper Saucepan"}));
+    EXPECT_TRUE(search("steel").empty());
     model_.upsert_product(product(9, "Steel Saucepan", "Even heat."));
     EXPECT_TRUE(search("copper").empty());
     EXPECT_EQ(search("steel"), (std::vector<std::string>{"Steel Saucepan"}));
     EXPECT_TRUE(search("coper").empty());  // the old word left the vocabulary
+    EXPECT_EQ(model_.suggest("stee", 8).size(), 1U);
+    EXPECT_EQ(search("saucepan"), (std::vector<std::string>{"Steel Saucepan"}));
     model_.remove_product(id_of(9));
     EXPECT_TRUE(search("saucepan").empty());
     EXPECT_TRUE(model_.suggest("stee", 8).empty());
