@@ -124,6 +124,12 @@ void measure(const char* scenario, const std::vector<std::string>& inputs, int r
             results += run(input);
             micros.push_back(
                 std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+            // SEARCH_BENCH_SLOW_US=N: name every input slower than N microseconds.
+            if (const char* slow = std::getenv("SEARCH_BENCH_SLOW_US");
+                slow != nullptr && micros.back() > std::atof(slow)) {
+                std::printf("  slow: %s \"%s\" %.0f us (round %d)\n", scenario, input.c_str(),
+                            micros.back(), r);
+            }
         }
     }
     std::sort(micros.begin(), micros.end());
