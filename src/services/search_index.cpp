@@ -231,13 +231,12 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max_distan
     return std::min(previous[static_cast<std::size_t>(m)], max_distance + 1);
 }
 
-std::vector<std::pair<std::string, int>> words_within(const std::set<std::string, std::less<>>& words,
-                                                     std::string_view query, int budget) {
+std::vector<std::pair<std::string, int>> words_within(
+    const std::set<std::string, std::less<>>& words, std::string_view query, int budget) {
     std::vector<std::pair<std::string, int>> found;
-    for_each_word_within(words, query.substr(0, kMaxWordBytes), budget,
-                         [&found](const std::string& word, int distance) {
-                             found.emplace_back(word, distance);
-                         });
+    for_each_word_within(
+        words, query.substr(0, kMaxWordBytes), budget,
+        [&found](const std::string& word, int distance) { found.emplace_back(word, distance); });
     return found;
 }
 
@@ -319,10 +318,10 @@ std::map<std::string, double> SearchIndex::State::expand(const std::string& word
         }
         const std::size_t kept = max_prefix_expansions(word.size());
         if (completions.size() > kept) {
-            std::nth_element(
-                completions.begin(), completions.begin() + static_cast<long>(kept),
-                completions.end(),
-                [](const auto* a, const auto* b) { return a->second.uses > b->second.uses; });
+            std::nth_element(completions.begin(), completions.begin() + static_cast<long>(kept),
+                             completions.end(), [](const auto* a, const auto* b) {
+                                 return a->second.uses > b->second.uses;
+                             });
             completions.resize(kept);
         }
         for (const auto* completion : completions) offer(completion->second.stem, kPrefixFactor);

@@ -37,8 +37,8 @@ int bounded_edit_distance(std::string_view a, std::string_view b, int max_distan
 // Every word of `words` within `budget` edits of `query` (as bounded_edit_distance), with its
 // distance, in order: the typo expansion's scan, which walks the sorted words as a trie instead
 // of measuring each one.
-std::vector<std::pair<std::string, int>> words_within(const std::set<std::string, std::less<>>& words,
-                                                     std::string_view query, int budget);
+std::vector<std::pair<std::string, int>> words_within(
+    const std::set<std::string, std::less<>>& words, std::string_view query, int budget);
 
 // The edits a word of `letters` letters tolerates: 0 below 4, 1 from 4, 2 from 8.
 int typo_budget(std::size_t letters);

@@ -531,7 +531,8 @@ TEST_F(CartOrderApi, ACartChangedElsewhereIsReadAgainBeforeItIsChanged) {
         const auto user = db::parse_oid(ann.id);
         db::DocumentBuilder update;
         fill(update);
-        update.append_document("$inc", [](db::DocumentBuilder& inc) { inc.append("version", std::int64_t{1}); });
+        update.append_document(
+            "$inc", [](db::DocumentBuilder& inc) { inc.append("version", std::int64_t{1}); });
         ASSERT_EQ(db.collection("carts").update_one(db::id_filter(*user), update.build()).matched,
                   1);
     };
@@ -555,8 +556,8 @@ TEST_F(CartOrderApi, ACartChangedElsewhereIsReadAgainBeforeItIsChanged) {
 
     // Elsewhere: the bowl leaves. Updating it is then a 404, not a line brought back.
     change_elsewhere([&](db::DocumentBuilder& update) {
-        update.append_document("$unset",
-                               [&](db::DocumentBuilder& unset) { unset.append("lines." + bowl, ""); });
+        update.append_document(
+            "$unset", [&](db::DocumentBuilder& unset) { unset.append("lines." + bowl, ""); });
     });
     auto gone = client().put("/cart/update", {{"product_id", bowl}, {"quantity", 3}}, ann.token);
     expect_problem(gone, 404);
@@ -564,8 +565,9 @@ TEST_F(CartOrderApi, ACartChangedElsewhereIsReadAgainBeforeItIsChanged) {
     EXPECT_EQ(cart_line(ann.id, mug)->view().get_int64("quantity"), 8);
 
     // A write here, then elsewhere the bowl comes back: updating it finds it.
-    ASSERT_EQ(client().put("/cart/update", {{"product_id", mug}, {"quantity", 5}}, ann.token).status,
-              200);
+    ASSERT_EQ(
+        client().put("/cart/update", {{"product_id", mug}, {"quantity", 5}}, ann.token).status,
+        200);
     change_elsewhere([&](db::DocumentBuilder& update) {
         const bson_oid_t line = db::new_oid();
         update.append_document("$set", [&](db::DocumentBuilder& set) {

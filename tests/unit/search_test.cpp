@@ -265,7 +265,9 @@ TEST(SearchSuggestions, TheBestFewAreTheHeadOfTheFullRanking) {
     std::vector<Product> products;
     for (int n = 1; n <= 60; ++n) {
         // Equal weights in groups: the same two-word shapes, names that tie and names that differ.
-        const std::string name = (n % 3 == 0 ? "Mug " : n % 3 == 1 ? "Muffin tin " : "Mug rack ") +
+        const std::string name = (n % 3 == 0   ? "Mug "
+                                  : n % 3 == 1 ? "Muffin tin "
+                                               : "Mug rack ") +
                                  std::to_string(n % 7);
         products.push_back(product(n, name, n % 2 == 0 ? "mug" : ""));
     }

@@ -32,14 +32,15 @@ const std::vector<std::string> kQueries = {
 };
 // bench/scenario.lua's search_words and suggest lists, and some of its numbers.
 const std::vector<std::string> kBenchWords = {
-    "skillet",     "skilet",       "cast iron", "handbok", "wireles mouse", "kettle",
-    "electric ket", "headphones", "yoga mat",  "trail runing", "board game", "blutooth",
-    "7",           "42",           "123",       "199"};
-const std::vector<std::string> kBenchPrefixes = {"s",      "sk",  "skil", "cast ir",
-                                                 "mec",    "blue", "handbo", "wireless"};
+    "skillet",    "skilet",       "cast iron",  "handbok",  "wireles mouse",
+    "kettle",     "electric ket", "headphones", "yoga mat", "trail runing",
+    "board game", "blutooth",     "7",          "42",       "123",
+    "199"};
+const std::vector<std::string> kBenchPrefixes = {"s",   "sk",   "skil",   "cast ir",
+                                                 "mec", "blue", "handbo", "wireless"};
 const std::vector<std::string> kBenchWordList = {
-    "steel", "oak",   "linen", "copper", "wool",    "glass", "stone", "cotton", "bamboo", "clay",
-    "lamp",  "mug",   "chair", "table",  "kettle",  "blanket", "vase", "shelf", "bowl",  "rug"};
+    "steel", "oak", "linen", "copper", "wool",   "glass",   "stone", "cotton", "bamboo", "clay",
+    "lamp",  "mug", "chair", "table",  "kettle", "blanket", "vase",  "shelf",  "bowl",   "rug"};
 
 const std::vector<std::string> kPrefixes = {"s",   "sk",   "skil",   "cast ir",
                                             "mec", "blue", "handbo", "wireless",
@@ -91,14 +92,14 @@ void load_bench_shape(CatalogReadModel& model, int count) {
         std::string name = next_word();
         name[0] = static_cast<char>(name[0] - 'a' + 'A');
         name += " " + next_word() + " " + std::to_string(i);
-        products.push_back({.id = id_of(i + 1),
-                            .name = std::move(name),
-                            .description = "A " + next_word() + " thing, bulk item " +
-                                           std::to_string(i),
-                            .price_cents = 100 + (i * 37) % 50000,
-                            .category_id = categories[static_cast<std::size_t>(i % 20)].id,
-                            .stock = i % 1000,
-                            .created_at_ms = 1'700'000'000'000 + i});
+        products.push_back(
+            {.id = id_of(i + 1),
+             .name = std::move(name),
+             .description = "A " + next_word() + " thing, bulk item " + std::to_string(i),
+             .price_cents = 100 + (i * 37) % 50000,
+             .category_id = categories[static_cast<std::size_t>(i % 20)].id,
+             .stock = i % 1000,
+             .created_at_ms = 1'700'000'000'000 + i});
     }
     model.replace_all(std::move(products), std::move(categories));
 }
@@ -185,8 +186,8 @@ int main(int argc, char** argv) {
     }
     std::printf("loaded %d products (%s shape) in %.0f ms; RSS %.1f -> %.1f MiB\n", count,
                 bench_shape ? "bench" : "demo",
-                std::chrono::duration<double, std::milli>(Clock::now() - start).count(),
-                rss_before, rss_mib());
+                std::chrono::duration<double, std::milli>(Clock::now() - start).count(), rss_before,
+                rss_mib());
     int renames = 0;
     if (std::getenv("SEARCH_BENCH_COLD") != nullptr) {
         before_each_query = [&model, &renames] {
