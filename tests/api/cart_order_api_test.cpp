@@ -536,17 +536,21 @@ TEST_F(CartOrderApi, ACartChangedElsewhereIsReadAgainBeforeItIsChanged) {
         ASSERT_EQ(db.collection("carts").update_one(db::id_filter(*user), update.build()).matched,
                   1);
     };
+    // A line of the bowl as a cart document holds it.
+    const auto set_bowl_line = [&](db::DocumentBuilder& set, std::int64_t quantity) {
+        const bson_oid_t line = db::new_oid();
+        set.append_document("lines." + bowl, [&](db::DocumentBuilder& fields) {
+            fields.append("line_id", line)
+                .append("quantity", quantity)
+                .append("added_at", db::now())
+                .append("updated_at", db::now());
+        });
+    };
     // Elsewhere: the mug's line grows to 7 and a bowl joins.
     change_elsewhere([&](db::DocumentBuilder& update) {
-        const bson_oid_t line = db::new_oid();
         update.append_document("$set", [&](db::DocumentBuilder& set) {
             set.append("lines." + mug + ".quantity", std::int64_t{7});
-            set.append_document("lines." + bowl, [&](db::DocumentBuilder& fields) {
-                fields.append("line_id", line)
-                    .append("quantity", std::int64_t{2})
-                    .append("added_at", db::now())
-                    .append("updated_at", db::now());
-            });
+            set_bowl_line(set, 2);
         });
     });
     auto grown = add(ann, mug, 1);
@@ -569,15 +573,7 @@ TEST_F(CartOrderApi, ACartChangedElsewhereIsReadAgainBeforeItIsChanged) {
         client().put("/cart/update", {{"product_id", mug}, {"quantity", 5}}, ann.token).status,
         200);
     change_elsewhere([&](db::DocumentBuilder& update) {
-        const bson_oid_t line = db::new_oid();
-        update.append_document("$set", [&](db::DocumentBuilder& set) {
-            set.append_document("lines." + bowl, [&](db::DocumentBuilder& fields) {
-                fields.append("line_id", line)
-                    .append("quantity", std::int64_t{1})
-                    .append("added_at", db::now())
-                    .append("updated_at", db::now());
-            });
-        });
+        update.append_document("$set", [&](db::DocumentBuilder& set) { set_bowl_line(set, 1); });
     });
     auto found = client().put("/cart/update", {{"product_id", bowl}, {"quantity", 4}}, ann.token);
     ASSERT_EQ(found.status, 200) << found.body;
