@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <map>
@@ -88,6 +89,36 @@ DemoProduct demo_product(int index) {
     product.price_cents = 499 + static_cast<long long>((index * 7919L) % 245) * 100;
     product.stock = (index * 37L) % 11 == 0 ? 0 : (index * 13L) % 200 + 1;
     return product;
+}
+
+std::string demo_object_id(int n) {
+    std::string id = std::to_string(n);
+    return std::string(24 - id.size(), '0') + id;
+}
+
+DemoCatalog demo_catalog(int product_count) {
+    DemoCatalog catalog;
+    const auto names = demo_category_names();
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        catalog.categories.push_back(
+            {.id = demo_object_id(900000 + static_cast<int>(i)), .name = names[i]});
+    }
+    catalog.products.reserve(static_cast<std::size_t>(std::max(product_count, 0)));
+    for (int i = 0; i < product_count; ++i) {
+        DemoProduct demo = demo_product(i);
+        std::string category_id;
+        for (std::size_t c = 0; c < names.size(); ++c) {
+            if (names[c] == demo.category) category_id = catalog.categories[c].id;
+        }
+        catalog.products.push_back({.id = demo_object_id(i + 1),
+                                    .name = std::move(demo.name),
+                                    .description = std::move(demo.description),
+                                    .price_cents = demo.price_cents,
+                                    .category_id = std::move(category_id),
+                                    .stock = demo.stock,
+                                    .created_at_ms = 1'700'000'000'000 + i});
+    }
+    return catalog;
 }
 
 int seed_demo_catalog(db::Db& db, int product_count) {

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "models/category_model.hpp"
+#include "models/product_model.hpp"
+
 namespace flaskcart::db {
 class Db;
 }
@@ -23,6 +26,17 @@ struct DemoProduct {
 // The i-th demo product (0-based); names are unique for every i.
 DemoProduct demo_product(int index);
 std::vector<std::string> demo_category_names();
+
+// The first `product_count` demo products and every demo category as the catalog read model
+// takes them, without a database: for tests and tools. Ids are demo_object_id(): products 1..N,
+// categories from 900,000.
+struct DemoCatalog {
+    std::vector<models::Product> products;
+    std::vector<models::Category> categories;
+};
+DemoCatalog demo_catalog(int product_count);
+// A made-up 24-digit object id for n.
+std::string demo_object_id(int n);
 
 // Creates the catalog indexes, upserts the demo categories, then `product_count` products,
 // drawing a progress bar on stderr when there are many. Returns the process exit code.

@@ -62,35 +62,11 @@ const std::vector<Judgement> kJudgements = {
     {"atlas books", "a word only in descriptions", "World Atlas"},
 };
 
-std::string id_of(int n) {
-    std::string id = std::to_string(n);
-    return std::string(24 - id.size(), '0') + id;
-}
-
-CatalogReadModel& demo_catalog() {
+CatalogReadModel& demo_catalog_model() {
     static CatalogReadModel model;
     static const bool loaded = [] {
-        std::vector<models::Category> categories;
-        const auto names = demo_category_names();
-        for (std::size_t i = 0; i < names.size(); ++i) {
-            categories.push_back({.id = id_of(1000 + static_cast<int>(i)), .name = names[i]});
-        }
-        std::vector<models::Product> products;
-        for (int i = 0; i < kDemoProducts; ++i) {
-            const DemoProduct demo = demo_product(i);
-            std::string category_id;
-            for (std::size_t c = 0; c < names.size(); ++c) {
-                if (names[c] == demo.category) category_id = categories[c].id;
-            }
-            products.push_back({.id = id_of(i + 1),
-                                .name = demo.name,
-                                .description = demo.description,
-                                .price_cents = demo.price_cents,
-                                .category_id = category_id,
-                                .stock = demo.stock,
-                                .created_at_ms = 1'700'000'000'000 + i});
-        }
-        model.replace_all(std::move(products), std::move(categories));
+        DemoCatalog catalog = demo_catalog(kDemoProducts);
+        model.replace_all(std::move(catalog.products), std::move(catalog.categories));
         return true;
     }();
     EXPECT_TRUE(loaded);
@@ -103,7 +79,7 @@ bool is_relevant(const models::Product& product, const Judgement& judgement) {
 
 TEST(SearchRelevance, EveryQueryFindsWhatItMeansInTheTopThree) {
     ASSERT_GE(kJudgements.size(), 30U);
-    const CatalogReadModel& model = demo_catalog();
+    const CatalogReadModel& model = demo_catalog_model();
     double precision_sum = 0;
     double reciprocal_rank_sum = 0;
     int passed = 0;
@@ -141,7 +117,7 @@ TEST(SearchRelevance, EveryQueryFindsWhatItMeansInTheTopThree) {
 }
 
 TEST(SearchRelevance, SuggestionsCompleteTheDemoNames) {
-    const CatalogReadModel& model = demo_catalog();
+    const CatalogReadModel& model = demo_catalog_model();
     for (const Judgement& judgement :
          {Judgement{"skil", "", "Cast Iron Skillet"}, Judgement{"cast ir", "", "Cast Iron Skillet"},
           Judgement{"mech", "", "Mechanical Keyboard"}, Judgement{"blue", "", "Bluetooth Speaker"},

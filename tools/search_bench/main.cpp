@@ -47,32 +47,12 @@ const std::vector<std::string> kPrefixes = {"s",   "sk",   "skil",   "cast ir",
                                             "yo",  "tra",  "che",    "deluxe e"};
 
 std::string id_of(int n) {
-    std::string id = std::to_string(n);
-    return std::string(24 - id.size(), '0') + id;
+    return flaskcart::services::demo_object_id(n);
 }
 
 void load(CatalogReadModel& model, int count) {
-    std::vector<flaskcart::models::Category> categories;
-    const auto names = flaskcart::services::demo_category_names();
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        categories.push_back({.id = id_of(900000 + static_cast<int>(i)), .name = names[i]});
-    }
-    std::vector<flaskcart::models::Product> products;
-    for (int i = 0; i < count; ++i) {
-        const auto demo = flaskcart::services::demo_product(i);
-        std::string category;
-        for (std::size_t c = 0; c < names.size(); ++c) {
-            if (names[c] == demo.category) category = categories[c].id;
-        }
-        products.push_back({.id = id_of(i + 1),
-                            .name = demo.name,
-                            .description = demo.description,
-                            .price_cents = demo.price_cents,
-                            .category_id = category,
-                            .stock = demo.stock,
-                            .created_at_ms = 1'700'000'000'000 + i});
-    }
-    model.replace_all(std::move(products), std::move(categories));
+    auto catalog = flaskcart::services::demo_catalog(count);
+    model.replace_all(std::move(catalog.products), std::move(catalog.categories));
 }
 
 // Products named as bench/seed_large.py names them ("Steel mug 123", "A clay thing, bulk item
