@@ -105,7 +105,8 @@ struct App::Components {
     models::ProductStockLedger ledger;
     models::CheckoutClaimStore checkout_claims;
     // Before product_lookup, which keeps a reference to it.
-    services::CatalogReadModel catalog{&routes::render_product_json};
+    services::CatalogReadModel catalog{&routes::render_product_json,
+                                       &routes::render_category_facets_json};
     services::CatalogProductLookup product_lookup;
     services::CartService cart_service;
     services::CheckoutService checkout;

@@ -11,8 +11,8 @@
 #include "services/auth_service.hpp"
 #include "services/catalog_read_model.hpp"
 #include "services/product_image_service.hpp"
-#include "utils/object_id.hpp"
 #include "utils/money.hpp"
+#include "utils/object_id.hpp"
 #include "utils/text.hpp"
 #include "utils/time.hpp"
 #include "utils/validation.hpp"
@@ -111,19 +111,30 @@ boost::json::object product_json(const models::Product& product) {
     return out;
 }
 
-boost::json::object facets_json(const services::ListingFacets& facets) {
-    boost::json::array categories;
-    for (const auto& category : facets.categories) {
-        categories.push_back(
-            {{"_id", category.id}, {"name", category.name}, {"count", category.count}});
+boost::json::array category_facets_json(
+    const std::vector<services::ListingFacets::CategoryCount>& categories) {
+    boost::json::array out;
+    out.reserve(categories.size());
+    for (const auto& category : categories) {
+        out.push_back({{"_id", category.id}, {"name", category.name}, {"count", category.count}});
     }
+    return out;
+}
+
+// {"categories":[...],"price":{"min":…,"max":…},"in_stock":N}; the categories as the read model
+// kept them rendered when it did.
+std::string facets_json_text(const services::ListingFacets& facets) {
     const auto price = [](const std::optional<std::int64_t>& cents) {
         return cents ? money::cents_to_json(*cents) : boost::json::value(nullptr);
     };
-    return {
-        {"categories", std::move(categories)},
-        {"price", {{"min", price(facets.min_price_cents)}, {"max", price(facets.max_price_cents)}}},
-        {"in_stock", facets.in_stock}};
+    std::string out = "{\"categories\":";
+    out += facets.categories_json ? *facets.categories_json
+                                  : render_category_facets_json(facets.categories);
+    out += ",\"price\":";
+    out += http::to_json_text(boost::json::object{{"min", price(facets.min_price_cents)},
+                                                  {"max", price(facets.max_price_cents)}});
+    out += ",\"in_stock\":" + std::to_string(facets.in_stock) + "}";
+    return out;
 }
 
 class ProductHandlers {
@@ -176,7 +187,7 @@ class ProductHandlers {
         response.body += "],\"page\":" + std::to_string(query.page) +
                          ",\"limit\":" + std::to_string(query.limit) +
                          ",\"total\":" + std::to_string(page.total) +
-                         ",\"facets\":" + http::to_json_text(facets_json(page.facets)) + "}";
+                         ",\"facets\":" + facets_json_text(page.facets) + "}";
         return response;
     }
 
@@ -275,6 +286,11 @@ class ProductHandlers {
 };
 
 }  // namespace
+
+std::string render_category_facets_json(
+    const std::vector<services::ListingFacets::CategoryCount>& categories) {
+    return http::to_json_text(category_facets_json(categories));
+}
 
 std::string render_product_json(const models::Product& product) {
     return http::to_json_text(product_json(product));

@@ -5,14 +5,15 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "http/router.hpp"
+#include "services/catalog_read_model.hpp"
 
 namespace flaskcart {
 namespace services {
 class AuthService;
 struct Principal;
-class CatalogReadModel;
 class CartService;
 class CheckoutService;
 }  // namespace services
@@ -56,6 +57,9 @@ void register_order_routes(http::Router& router, services::CheckoutService& chec
 
 // A product as GET /products/{id} shows it (the catalog read model keeps it rendered).
 std::string render_product_json(const models::Product& product);
+// The categories facet of GET /products (the read model keeps the whole catalog's rendered).
+std::string render_category_facets_json(
+    const std::vector<services::ListingFacets::CategoryCount>& categories);
 
 // Sets a strong ETag computed from the body; a matching If-None-Match turns the response into
 // a 304 without a body.

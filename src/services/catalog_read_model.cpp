@@ -113,6 +113,8 @@ void CatalogReadModel::replace_all(std::vector<models::Product> products,
         const std::string id = category.id;
         categories_.insert_or_assign(id, std::move(category));
     }
+    search_.commit();
+    refresh_all_category_facets();
     loaded_ = true;
 }
 
@@ -133,6 +135,7 @@ void CatalogReadModel::upsert_product(const models::Product& product) {
         // it is left alone unless the name or the description changed.
         const bool same_text = it->second.product.name == product.name &&
                                it->second.product.description == product.description;
+        const bool same_category = it->second.product.category_id == product.category_id;
         unindex(it->second);
         if (!same_text) remove_from_search(it->second);
         fresh.doc_id = it->second.doc_id;
@@ -143,10 +146,12 @@ void CatalogReadModel::upsert_product(const models::Product& product) {
         } else {
             add_to_search(it->second);
         }
+        if (!same_category) refresh_all_category_facets();
         return;
     }
     index(it->second);
     add_to_search(it->second);
+    refresh_all_category_facets();
 }
 
 void CatalogReadModel::remove_product(std::string_view id) {
@@ -157,6 +162,7 @@ void CatalogReadModel::remove_product(std::string_view id) {
     remove_from_search(it->second);
     by_doc_id_[it->second.doc_id] = nullptr;
     products_.erase(it);
+    refresh_all_category_facets();
 }
 
 bool CatalogReadModel::adjust_stock(std::string_view id, std::int64_t delta) {
@@ -174,11 +180,13 @@ bool CatalogReadModel::adjust_stock(std::string_view id, std::int64_t delta) {
 void CatalogReadModel::upsert_category(const models::Category& category) {
     std::unique_lock lock(mutex_);
     categories_.insert_or_assign(category.id, category);
+    refresh_all_category_facets();
 }
 
 void CatalogReadModel::remove_category(std::string_view id) {
     std::unique_lock lock(mutex_);
     categories_.erase(std::string(id));
+    refresh_all_category_facets();
 }
 
 bool CatalogReadModel::passes_filters(const models::Product& product,
@@ -203,6 +211,18 @@ std::vector<ListingFacets::CategoryCount> CatalogReadModel::category_facets(
     return out;
 }
 
+void CatalogReadModel::refresh_all_category_facets() {
+    std::unordered_map<std::string, std::int64_t> counts;
+    for (const auto& [id, indexes] : by_category_) {
+        counts[id] = static_cast<std::int64_t>(indexes.size());
+    }
+    all_category_facets_ = category_facets(counts);
+    all_category_facets_json_ =
+        category_facets_renderer_
+            ? std::make_shared<const std::string>(category_facets_renderer_(all_category_facets_))
+            : nullptr;
+}
+
 namespace {
 
 // Adds a matching product to the price and stock facets.
@@ -220,13 +240,13 @@ void count_in_facets(ListingFacets& facets, const models::Product& product) {
 
 // Neither text nor price nor stock filter: the indexes know the total and the facets.
 Listing<const CatalogReadModel::Entry*> CatalogReadModel::select_unfiltered(
-    const models::ProductQuery& query) const {
+    const models::ProductQuery& query, bool rendered) const {
     Listing<const Entry*> listing;
-    std::unordered_map<std::string, std::int64_t> counts;
-    for (const auto& [id, indexes] : by_category_) {
-        counts[id] = static_cast<std::int64_t>(indexes.size());
+    if (rendered && all_category_facets_json_) {
+        listing.facets.categories_json = all_category_facets_json_;
+    } else {
+        listing.facets.categories = all_category_facets_;
     }
-    listing.facets.categories = category_facets(counts);
     const Indexes* indexes = &all_;
     if (!query.category_id.empty()) {
         auto it = by_category_.find(query.category_id);
@@ -369,19 +389,20 @@ Listing<const CatalogReadModel::Entry*> CatalogReadModel::select_searched(
 }
 
 Listing<const CatalogReadModel::Entry*> CatalogReadModel::select(
-    const models::ProductQuery& query, std::shared_lock<std::shared_mutex>& lock) const {
+    const models::ProductQuery& query, std::shared_lock<std::shared_mutex>& lock,
+    bool rendered) const {
     if (!query.text.empty()) return select_searched(query, lock);
     lock.lock();
     if (query.min_price_cents || query.max_price_cents || query.in_stock_only) {
         return select_filtered(query);
     }
-    return select_unfiltered(query);
+    return select_unfiltered(query, rendered);
 }
 
 ProductListing CatalogReadModel::list(const models::ProductQuery& query) const {
     ProductListing page;
     std::shared_lock lock(mutex_, std::defer_lock);
-    auto selected = select(query, lock);
+    auto selected = select(query, lock, false);
     page.total = selected.total;
     page.facets = std::move(selected.facets);
     for (const Entry* entry : selected.items) page.items.push_back(entry->product);
@@ -391,7 +412,7 @@ ProductListing CatalogReadModel::list(const models::ProductQuery& query) const {
 RenderedPage CatalogReadModel::list_rendered(const models::ProductQuery& query) const {
     RenderedPage page;
     std::shared_lock lock(mutex_, std::defer_lock);
-    auto selected = select(query, lock);
+    auto selected = select(query, lock, true);
     page.total = selected.total;
     page.facets = std::move(selected.facets);
     page.items.reserve(selected.items.size());

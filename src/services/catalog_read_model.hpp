@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <shared_mutex>
@@ -50,7 +51,14 @@ struct ListingFacets {
     std::optional<std::int64_t> min_price_cents;  // unset when nothing matches
     std::optional<std::int64_t> max_price_cents;
     std::int64_t in_stock = 0;
+    // The categories facet as JSON text, kept rendered by the model for listings with no text,
+    // price or stock filter (from list_rendered(), with a renderer); `categories` is then empty.
+    std::shared_ptr<const std::string> categories_json;
 };
+
+// The categories facet as the API shows it (JSON text).
+using CategoryFacetsRenderer =
+    std::function<std::string(const std::vector<ListingFacets::CategoryCount>&)>;
 
 template <typename Item>
 struct Listing {
@@ -68,7 +76,10 @@ struct Suggestion {
 
 class CatalogReadModel {
   public:
-    explicit CatalogReadModel(ProductRenderer renderer = {}) : renderer_(std::move(renderer)) {}
+    explicit CatalogReadModel(ProductRenderer renderer = {},
+                              CategoryFacetsRenderer category_facets_renderer = {})
+        : renderer_(std::move(renderer)),
+          category_facets_renderer_(std::move(category_facets_renderer)) {}
     CatalogReadModel(const CatalogReadModel&) = delete;
     CatalogReadModel& operator=(const CatalogReadModel&) = delete;
 
@@ -145,22 +156,29 @@ class CatalogReadModel {
                                       std::shared_lock<std::shared_mutex>& lock,
                                       std::size_t best = 0) const;
     // The requested page of entries, in order, with the total and the facets; takes `lock`.
+    // rendered: the categories facet may come as categories_json alone.
     Listing<const Entry*> select(const models::ProductQuery& query,
-                                 std::shared_lock<std::shared_mutex>& lock) const;
-    Listing<const Entry*> select_unfiltered(const models::ProductQuery& query) const;
+                                 std::shared_lock<std::shared_mutex>& lock, bool rendered) const;
+    Listing<const Entry*> select_unfiltered(const models::ProductQuery& query, bool rendered) const;
     Listing<const Entry*> select_filtered(const models::ProductQuery& query) const;
     Listing<const Entry*> select_searched(const models::ProductQuery& query,
                                           std::shared_lock<std::shared_mutex>& lock) const;
     std::vector<ListingFacets::CategoryCount> category_facets(
         const std::unordered_map<std::string, std::int64_t>& counts) const;
+    // Recomputes the categories facet of the whole catalog; after every write that changes a
+    // category's name or product count (most browsing asks for exactly that facet).
+    void refresh_all_category_facets();
 
     ProductRenderer renderer_;
+    CategoryFacetsRenderer category_facets_renderer_;
     mutable std::shared_mutex mutex_;
     bool loaded_ = false;
     std::unordered_map<std::string, Entry> products_;  // elements never move: indexes point in
     Indexes all_;
     std::unordered_map<std::string, Indexes> by_category_;
     std::unordered_map<std::string, models::Category> categories_;
+    std::vector<ListingFacets::CategoryCount> all_category_facets_;
+    std::shared_ptr<const std::string> all_category_facets_json_;  // null without a renderer
     SearchIndex search_;
     std::uint64_t search_generation_ = 0;  // of search_, for the ids in by_doc_id_
     std::vector<const Entry*> by_doc_id_;  // index: SearchDocId; null once removed

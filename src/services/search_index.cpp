@@ -1,11 +1,15 @@
 #include "services/search_index.hpp"
 
+#include <stdlib.h>  // mkdtemp
 #include <xapian.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <filesystem>
 #include <map>
 #include <set>
+#include <system_error>
 #include <tuple>
 
 namespace flaskcart::services {
@@ -246,8 +250,47 @@ int typo_budget(std::size_t letters) {
     return 0;
 }
 
+namespace {
+
+// A directory of its own under the system's temporary directory ($TMPDIR), removed with it.
+class PrivateDirectory {
+  public:
+    PrivateDirectory() {
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "flaskcart-search-XXXXXX").string();
+        if (mkdtemp(pattern.data()) == nullptr) {
+            throw std::system_error(errno, std::generic_category(),
+                                    "cannot create the search index's directory");
+        }
+        path_ = std::move(pattern);
+    }
+    ~PrivateDirectory() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    PrivateDirectory(const PrivateDirectory&) = delete;
+    PrivateDirectory& operator=(const PrivateDirectory&) = delete;
+    const std::string& path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+// Pending changes are written out after this many (Xapian keeps them in memory until then).
+constexpr std::size_t kCommitEvery = 1024;
+
+}  // namespace
+
 struct SearchIndex::State {
-    Xapian::WritableDatabase db{std::string(), Xapian::DB_BACKEND_INMEMORY};
+    // Xapian's Glass backend, on disk: its in-memory backend keeps a vector per posting and per
+    // document term, about 1.9 KB per product (38 MiB of RSS at 20,000 products); Glass keeps
+    // them compressed in B-trees, in the kernel's page cache rather than this process's heap.
+    // The index is rebuilt at every start, so nothing is synced to disk.
+    PrivateDirectory directory;
+    Xapian::WritableDatabase db{directory.path(), Xapian::DB_CREATE_OR_OVERWRITE |
+                                                      Xapian::DB_BACKEND_GLASS |
+                                                      Xapian::DB_NO_SYNC};
+    std::size_t uncommitted = 0;
     Xapian::Stem stemmer{"english"};
     Vocabulary vocabulary;
 
@@ -283,6 +326,15 @@ struct SearchIndex::State {
     void forget_results() {
         results.clear();
         hits_remembered = 0;
+    }
+
+    void commit() {
+        if (uncommitted == 0) return;
+        db.commit();
+        uncommitted = 0;
+    }
+    void count_change() {
+        if (++uncommitted >= kCommitEvery) commit();
     }
 
     void count_words(std::string_view text, std::int64_t delta, Xapian::Document* document,
@@ -383,6 +435,7 @@ void SearchIndex::add(SearchDocId doc_id, std::string_view name, std::string_vie
     state_->count_words(name, 1, &document, kNamePrefix);
     state_->count_words(description, 1, &document, kDescriptionPrefix);
     state_->db.replace_document(doc_id, document);
+    state_->count_change();
 }
 
 void SearchIndex::remove(SearchDocId doc_id, std::string_view name, std::string_view description) {
@@ -394,6 +447,12 @@ void SearchIndex::remove(SearchDocId doc_id, std::string_view name, std::string_
     } catch (const Xapian::DocNotFoundError&) {
         // Never indexed (an add that failed): nothing to delete.
     }
+    state_->count_change();
+}
+
+void SearchIndex::commit() {
+    std::lock_guard lock(mutex_);
+    state_->commit();
 }
 
 SearchResult SearchIndex::match(std::string_view text, SearchFields fields) const {

@@ -1,9 +1,9 @@
 #pragma once
-// Full-text search over product names and descriptions: a Xapian 1.4 in-memory database
-// (BM25 ranking, Snowball English stemming) plus the vocabulary of folded words, from which
-// the last word of a query is completed (prefix) and every word of ≥ 4 letters is corrected
-// (1 edit, 2 from 8 letters; Xapian 1.4 has no edit-distance operator, so the expansion is a
-// bounded scan of the vocabulary).
+// Full-text search over product names and descriptions: a Xapian 1.4 database (Glass, in a
+// private temporary directory that is rebuilt at every start and removed at exit; BM25 ranking,
+// Snowball English stemming) plus the vocabulary of folded words, from which the last word of a
+// query is completed (prefix) and every word of ≥ 4 letters is corrected (1 edit, 2 from 8 letters;
+// Xapian 1.4 has no edit-distance operator, so the expansion is a bounded scan of the vocabulary).
 //
 // Matching: every word of the query must match (AND), each in the name or the description.
 // A word matches its own stem (exact), then the stems of the vocabulary words it begins (last
@@ -72,6 +72,8 @@ class SearchIndex {
     void add(SearchDocId doc_id, std::string_view name, std::string_view description,
              std::string_view tie_break = {});
     void remove(SearchDocId doc_id, std::string_view name, std::string_view description);
+    // Writes pending changes out of memory (every 1,024 changes by itself): after a bulk load.
+    void commit();
 
     // Every document matching `text`, in no particular order, with its weight. Empty when the
     // text has no word in it.

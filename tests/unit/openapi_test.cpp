@@ -61,10 +61,12 @@ struct RouteDependencies {
     models::OrderStore orders{db};
     models::ProductStockLedger ledger{db};
     models::CheckoutClaimStore checkout_claims{db};
-    services::CatalogReadModel catalog{&routes::render_product_json};
+    services::CatalogReadModel catalog{&routes::render_product_json,
+                                       &routes::render_category_facets_json};
     services::CatalogProductLookup product_lookup{catalog};
     services::CartService cart_service{cart, product_lookup};
-    services::CheckoutService checkout{config, product_lookup, cart, orders, ledger, checkout_claims};
+    services::CheckoutService checkout{config, product_lookup, cart,
+                                       orders, ledger,         checkout_claims};
     std::atomic<bool> indexes_ready{false};
     metrics::Registry metrics;
 };
