@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,6 +14,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "http/log_throttle.hpp"
 #include "utils/crypto.hpp"
@@ -137,19 +141,66 @@ std::optional<ApiError> check_message_framing(const bhttp::request_header<>& hea
     return std::nullopt;
 }
 
-bhttp::response<bhttp::string_body> to_beast(Response&& response, unsigned version,
-                                             const std::string& request_id, bool keep_alive) {
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(response.status), version};
-    out.set(bhttp::field::server, "flaskcart");
-    if (!response.content_type.empty()) out.set(bhttp::field::content_type, response.content_type);
+// The status line and header fields of `response`, as Beast's serializer would write them
+// after to-beast style set() calls: Server, Content-Type, X-Content-Type-Options, X-Request-Id,
+// then the response's own fields (a later field replaces an earlier one of the same name), then
+// Connection as keep_alive needs it and Content-Length (never on 1xx, 204 or 304). Written here,
+// in one string, so a response can leave in one system call (send_response()).
+std::string response_head(const Response& response, unsigned version, const std::string& request_id,
+                          bool keep_alive) {
+    std::vector<std::pair<std::string_view, std::string_view>> fields;
+    fields.reserve(6 + response.headers.size());
+    const auto set = [&fields](std::string_view name, std::string_view value) {
+        std::erase_if(fields,
+                      [name](const auto& field) { return beast::iequals(field.first, name); });
+        fields.emplace_back(name, value);
+    };
+    set("Server", "flaskcart");
+    if (!response.content_type.empty()) set("Content-Type", response.content_type);
     // Every body is JSON or an image of a declared type: browsers must not guess otherwise.
-    out.set("X-Content-Type-Options", "nosniff");
-    out.set("X-Request-Id", request_id);
-    for (auto& [name, value] : response.headers) out.set(name, value);
-    out.body() = std::move(response.body);
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
-    return out;
+    set("X-Content-Type-Options", "nosniff");
+    set("X-Request-Id", request_id);
+    for (const auto& [name, value] : response.headers) set(name, value);
+    if (version >= 11 && !keep_alive) set("Connection", "close");
+    if (version < 11 && keep_alive) set("Connection", "keep-alive");
+    const std::string length = std::to_string(response.body.size());
+    const bool has_body =
+        response.status / 100 != 1 && response.status != 204 && response.status != 304;
+    if (has_body) set("Content-Length", length);
+
+    std::string head = version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+    head += std::to_string(response.status);
+    head += ' ';
+    head += bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+    head += "\r\n";
+    for (const auto& [name, value] : fields) {
+        head.append(name).append(": ").append(value).append("\r\n");
+    }
+    head += "\r\n";
+    return head;
+}
+
+// Sends `head` then `body`: first straight to the socket (non-blocking: a response usually fits
+// the send buffer, and then costs no asynchronous operation, timer or trip through the
+// scheduler), then whatever is left asynchronously, within `timeout`. False when the client is
+// gone.
+asio::awaitable<bool> send_response(beast::tcp_stream& stream, const std::string& head,
+                                    std::string_view body, std::chrono::milliseconds timeout) {
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
+    boost::system::error_code ec;
+    stream.socket().non_blocking(true, ec);
+    std::size_t sent = ec ? 0 : stream.socket().write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        ec = {};
+        sent = 0;
+    }
+    if (ec) co_return false;
+    if (sent == head.size() + body.size()) co_return true;
+    beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
+    rest.consume(sent);
+    stream.expires_after(timeout);
+    co_await asio::async_write(stream, rest, asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec;
 }
 
 Request to_request(bhttp::request<bhttp::string_body>& raw, const std::string& remote) {
@@ -195,6 +246,27 @@ std::optional<ApiError> check_header(const boost::system::error_code& ec,
     return check_message_framing(parser.get());
 }
 
+// Parses what is already read (wait_for_request() usually reads a whole request at once): an
+// asynchronous read would complete at once, but through the scheduler. Up to the end of the
+// header, or of the whole message with `whole_message`. True when that end is reached or `ec`
+// says why it cannot be; false when more must be read.
+bool parse_buffered(beast::flat_buffer& buffer, RequestParser& parser, bool whole_message,
+                    boost::system::error_code& ec) {
+    const auto reached = [&] { return whole_message ? parser.is_done() : parser.is_header_done(); };
+    parser.eager(whole_message);
+    while (!reached() && buffer.size() > 0) {
+        const std::size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        if (ec == bhttp::error::need_more) {
+            ec = {};
+            return false;
+        }
+        if (ec) return true;
+        if (used == 0) return false;
+    }
+    return reached();
+}
+
 // Reading a body: complete, or refused (rejection set), or the client went away (neither).
 struct BodyRead {
     bool is_complete = false;
@@ -216,9 +288,11 @@ asio::awaitable<BodyRead> read_body(beast::tcp_stream& stream, beast::flat_buffe
         co_await bhttp::async_write(stream, proceed, asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return BodyRead{};
     }
-    stream.expires_after(options.body_timeout);
-    co_await bhttp::async_read(stream, buffer, parser,
-                               asio::redirect_error(asio::use_awaitable, ec));
+    if (!parse_buffered(buffer, parser, true, ec)) {
+        stream.expires_after(options.body_timeout);
+        co_await bhttp::async_read(stream, buffer, parser,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec == bhttp::error::body_limit) {
         co_return BodyRead{.rejection = body_too_large(body_limit)};
     }
@@ -352,14 +426,13 @@ asio::awaitable<void> Server::accept_connections() {
 asio::awaitable<void> Server::refuse(tcp::socket socket) {
     CountedScope refusal(refusals_in_progress_);
     beast::tcp_stream stream(std::move(socket));
-    auto out = to_beast(
-        Response::problem(
-            ApiError::unavailable("the server has too many open connections; retry shortly", 1),
-            ""),
-        11, generate_request_id(), false);
+    const Response refusal_response = Response::problem(
+        ApiError::unavailable("the server has too many open connections; retry shortly", 1), "");
     stream.expires_after(kRefusalLinger);
+    co_await send_response(stream,
+                           response_head(refusal_response, 11, generate_request_id(), false),
+                           refusal_response.body, kRefusalLinger);
     boost::system::error_code ec;
-    co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, ec));
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     // Read (and drop) the client's request until it closes: closing with unread data would
     // reset the connection, and the reset can destroy the answer before the client reads it.
@@ -479,10 +552,12 @@ asio::awaitable<Server::ReadResult> Server::read_request(Session& session, bool 
     RequestParser parser;
     parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser.body_limit(options_.max_body_bytes);
-    if (!is_first) session.stream.expires_after(options_.header_timeout);
     boost::system::error_code ec;
-    co_await bhttp::async_read_header(session.stream, session.buffer, parser,
-                                      asio::redirect_error(asio::use_awaitable, ec));
+    if (!parse_buffered(session.buffer, parser, false, ec)) {
+        if (!is_first) session.stream.expires_after(options_.header_timeout);
+        co_await bhttp::async_read_header(session.stream, session.buffer, parser,
+                                          asio::redirect_error(asio::use_awaitable, ec));
+    }
     result.started = std::chrono::steady_clock::now();
     if (is_connection_gone(ec)) co_return result;
     result.rejection = check_header(ec, parser, options_.max_body_bytes);
@@ -555,26 +630,17 @@ asio::awaitable<Response> Server::run_request(Request& request) {
 asio::awaitable<bool> Server::write_response(Session& session, Response response,
                                              const Request& request, unsigned version,
                                              bool keep_alive, bool is_head) const {
-    auto out = to_beast(std::move(response), version, request.request_id, keep_alive);
-    session.stream.expires_after(options_.body_timeout);
-    boost::system::error_code ec;
-    if (is_head) {
-        bhttp::response_serializer<bhttp::string_body> serializer(out);
-        co_await bhttp::async_write_header(session.stream, serializer,
-                                           asio::redirect_error(asio::use_awaitable, ec));
-    } else {
-        co_await bhttp::async_write(session.stream, out,
-                                    asio::redirect_error(asio::use_awaitable, ec));
-    }
-    co_return !ec;
+    const std::string head = response_head(response, version, request.request_id, keep_alive);
+    co_return co_await send_response(
+        session.stream, head, is_head ? std::string_view() : response.body, options_.body_timeout);
 }
 
 asio::awaitable<void> Server::reject_and_close(Session& session, const ApiError& error,
                                                const std::string& request_id) const {
-    auto out = to_beast(Response::problem(error, ""), 11, request_id, false);
-    session.stream.expires_after(options_.header_timeout);
+    const Response response = Response::problem(error, "");
+    co_await send_response(session.stream, response_head(response, 11, request_id, false),
+                           response.body, options_.header_timeout);
     boost::system::error_code ec;
-    co_await bhttp::async_write(session.stream, out, asio::redirect_error(asio::use_awaitable, ec));
     session.stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     spdlog::info("request_id={} remote={} - - status={} (rejected before routing)", request_id,
                  session.remote, error.status());
