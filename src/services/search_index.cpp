@@ -1,11 +1,14 @@
 #include "services/search_index.hpp"
 
+#include <signal.h>  // kill
 #include <stdlib.h>  // mkdtemp
+#include <unistd.h>  // getpid
 #include <xapian.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -252,12 +255,16 @@ int typo_budget(std::size_t letters) {
 
 namespace {
 
-// A directory of its own under the system's temporary directory ($TMPDIR), removed with it.
+// A directory of its own under the system's temporary directory ($TMPDIR), removed with it:
+// flaskcart-search-<pid>-XXXXXX. Those left by processes that are gone (killed, crashed) are
+// removed when the next one is made.
 class PrivateDirectory {
   public:
     PrivateDirectory() {
+        const std::filesystem::path parent = std::filesystem::temp_directory_path();
+        remove_abandoned(parent);
         std::string pattern =
-            (std::filesystem::temp_directory_path() / "flaskcart-search-XXXXXX").string();
+            (parent / ("flaskcart-search-" + std::to_string(getpid()) + "-XXXXXX")).string();
         if (mkdtemp(pattern.data()) == nullptr) {
             throw std::system_error(errno, std::generic_category(),
                                     "cannot create the search index's directory");
@@ -273,6 +280,19 @@ class PrivateDirectory {
     const std::string& path() const { return path_; }
 
   private:
+    static void remove_abandoned(const std::filesystem::path& parent) {
+        constexpr std::string_view kPrefix = "flaskcart-search-";
+        std::error_code ec;
+        for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+            const std::string name = entry.path().filename().string();
+            if (!name.starts_with(kPrefix)) continue;
+            const auto pid = std::strtol(name.c_str() + kPrefix.size(), nullptr, 10);
+            if (pid <= 0 || kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+            std::error_code ignored;
+            std::filesystem::remove_all(entry.path(), ignored);
+        }
+    }
+
     std::string path_;
 };
 

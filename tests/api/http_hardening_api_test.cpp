@@ -334,6 +334,52 @@ TEST(Framing, AnUnknownTransferEncodingIs501NeverFramedByContentLength) {
     EXPECT_EQ(both.rfind("HTTP/1.1 400", 0), 0U) << both;
 }
 
+// The server parses what it has already read and writes each response straight to the socket:
+// requests sent back to back are still answered one by one, in order, HEAD without a body, an
+// HTTP/1.0 request without keep-alive last before the close.
+TEST(Framing, PipelinedRequestsAreAnsweredInOrderHeadWithoutABody) {
+    Service service;
+    HttpClient client(service.port());
+    const std::string reply = client.raw(
+        "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        "HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /health HTTP/1.0\r\n\r\n"
+        "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");  // after the close: never answered
+    EXPECT_EQ(count_occurrences(reply, "HTTP/1.1 200 OK\r\n"), 2U) << reply;
+    EXPECT_EQ(count_occurrences(reply, "HTTP/1.1 404 Not Found\r\n"), 1U) << reply;
+    EXPECT_EQ(count_occurrences(reply, "HTTP/1.0 200 OK\r\n"), 1U) << reply;
+    EXPECT_EQ(count_occurrences(reply, "{\"status\":\"ok\"}"), 2U) << reply;  // not after HEAD
+    EXPECT_EQ(count_occurrences(reply, "Content-Length: 15\r\n"), 3U) << reply;
+    const auto first_ok = reply.find("HTTP/1.1 200");
+    const auto not_found = reply.find("HTTP/1.1 404");
+    const auto last = reply.find("HTTP/1.0 200");
+    EXPECT_LT(first_ok, not_found);
+    EXPECT_LT(not_found, last);
+    EXPECT_TRUE(reply.ends_with("{\"status\":\"ok\"}")) << reply;
+}
+
+// A response larger than the socket takes at once (a client that is slow to read) is finished
+// asynchronously, whole.
+TEST(Framing, ResponsesLargerThanTheSocketBufferArriveWholeToASlowReader) {
+    Service service;
+    HttpClient client(service.port());
+    const auto document = client.get("/openapi.json");
+    ASSERT_EQ(document.status, 200);
+    ASSERT_GT(document.body.size(), 100'000U);
+    RawConnection connection(service.port());
+    connection.send(
+        "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::this_thread::sleep_for(300ms);  // both responses wait on a full socket meanwhile
+    const std::string reply = connection.read_until_closed();
+    EXPECT_EQ(count_occurrences(reply, "HTTP/1.1 200 OK\r\n"), 2U);
+    EXPECT_EQ(count_occurrences(reply, "Content-Length: " + std::to_string(document.body.size())),
+              2U);
+    EXPECT_EQ(count_occurrences(reply, document.body), 2U);
+    EXPECT_TRUE(reply.ends_with(document.body));
+}
+
 TEST(Framing, AnOversizedChunkSizeIsAnswered400) {
     Service service;
     HttpClient client(service.port());

@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "services/access_cache.hpp"
 #include "utils/text.hpp"
@@ -265,6 +266,84 @@ TEST(CatalogReadModel, KeepsEachProductRenderedThroughWrites) {
     EXPECT_EQ(model.find_rendered(products[0].id),
               products[0].id + ":" + std::to_string(products[0].stock));
     EXPECT_FALSE(model.find_rendered(hex_id(1)));
+}
+
+// Unfiltered listings take the whole catalog's category facet as the model keeps it rendered;
+// every write that moves a product between categories, or renames, adds or removes a category,
+// must leave it exactly what counting the catalog gives.
+TEST(CatalogReadModel, KeepsTheWholeCatalogsCategoryFacetRenderedThroughWrites) {
+    const auto render = [](const std::vector<ListingFacets::CategoryCount>& categories) {
+        std::string out;
+        for (const auto& c : categories)
+            out += c.id + "/" + c.name + "=" + std::to_string(c.count) + ";";
+        return out;
+    };
+    std::mt19937 rng(11);
+    auto products = generate_catalog(rng, 120, 4);
+    std::map<std::string, std::string> names;  // category id → name
+    for (const auto& category : categories_of(4)) names[category.id] = category.name;
+    CatalogReadModel model([](const Product& p) { return p.id; }, render);
+    model.replace_all(products, categories_of(4));
+    const auto expected = [&] {
+        std::map<std::string, std::int64_t> counts;
+        for (const auto& p : products) {
+            if (!p.category_id.empty() && names.count(p.category_id) > 0) ++counts[p.category_id];
+        }
+        std::vector<ListingFacets::CategoryCount> out;
+        for (const auto& [id, count] : counts) out.push_back({id, names[id], count});
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+            return std::tie(b.count, a.name, a.id) < std::tie(a.count, b.name, b.id);
+        });
+        return render(out);
+    };
+    for (int step = 0; step < 300; ++step) {
+        const std::size_t i = rng() % products.size();
+        switch (rng() % 6) {
+            case 0:  // move to another category, or to none
+                products[i].category_id = rng() % 4 == 0 ? "" : hex_id(900000000 + rng() % 5);
+                model.upsert_product(products[i]);
+                break;
+            case 1:
+                model.remove_product(products[i].id);
+                products.erase(products.begin() + static_cast<long>(i));
+                break;
+            case 2: {
+                auto fresh = generate_catalog(rng, 1, 5).front();
+                fresh.id = hex_id(6'000'000'000ULL + static_cast<unsigned>(step));
+                model.upsert_product(fresh);
+                products.push_back(fresh);
+                break;
+            }
+            case 3: {  // rename, or create, one of five categories
+                const models::Category category{.id = hex_id(900000000 + rng() % 5),
+                                                .name = "Renamed " + std::to_string(step)};
+                names[category.id] = category.name;
+                model.upsert_category(category);
+                break;
+            }
+            case 4: {
+                const std::string id = hex_id(900000000 + rng() % 5);
+                names.erase(id);
+                model.remove_category(id);
+                break;
+            }
+            default:
+                model.adjust_stock(products[i].id, 1);
+                ++products[i].stock;
+                break;
+        }
+        ProductQuery query;
+        if (step % 2 == 0) query.category_id = hex_id(900000000 + rng() % 5);
+        const auto page = model.list_rendered(query);
+        ASSERT_TRUE(page.facets.categories_json) << "step " << step;
+        EXPECT_TRUE(page.facets.categories.empty());
+        EXPECT_EQ(*page.facets.categories_json, expected()) << "step " << step;
+        EXPECT_EQ(render(model.list(query).facets.categories), expected()) << "step " << step;
+    }
+    // A filtered listing counts its own matches: nothing rendered ahead.
+    ProductQuery filtered;
+    filtered.in_stock_only = true;
+    EXPECT_FALSE(model.list_rendered(filtered).facets.categories_json);
 }
 
 TEST(CatalogReadModel, IsNotLoadedUntilReplaced) {

@@ -1,8 +1,13 @@
 // Search in the in-memory catalog: folding, stemming, completion, typos, ranking, filters and
 // facets with a search, suggestions, and the index following every write.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 
@@ -328,6 +333,55 @@ TEST_F(Search, FollowsEveryWriteAtOnce) {
     model_.replace_all({product(20, "Only Thing")}, {});
     EXPECT_TRUE(search("skillet").empty());
     EXPECT_EQ(search("thing"), (std::vector<std::string>{"Only Thing"}));
+}
+
+// The index lives on disk in a directory of its own under $TMPDIR, gone with the index; one
+// left by a process that no longer exists (killed, crashed) is removed by the next index.
+TEST(SearchIndexStorage, KeepsItsDirectoryWhileItLivesAndClearsAbandonedOnes) {
+    namespace fs = std::filesystem;
+    const fs::path tmp =
+        fs::temp_directory_path() / ("search-storage-test-" + std::to_string(getpid()));
+    fs::remove_all(tmp);
+    fs::create_directories(tmp);
+    const char* saved = std::getenv("TMPDIR");
+    const std::string saved_value = saved != nullptr ? saved : "";
+    setenv("TMPDIR", tmp.c_str(), 1);
+    const pid_t child = fork();
+    if (child == 0) _exit(0);
+    ASSERT_GT(child, 0);
+    waitpid(child, nullptr, 0);  // a process id that is no longer in use
+    const fs::path abandoned = tmp / ("flaskcart-search-" + std::to_string(child) + "-abcdef");
+    fs::create_directories(abandoned);
+    std::ofstream(abandoned / "left.glass") << "x";
+    const fs::path unrelated = tmp / "someone-else";
+    fs::create_directories(unrelated);
+    const auto own_directories = [&] {
+        std::vector<fs::path> out;
+        const std::string prefix = "flaskcart-search-" + std::to_string(getpid()) + "-";
+        for (const auto& entry : fs::directory_iterator(tmp)) {
+            if (entry.path().filename().string().starts_with(prefix)) out.push_back(entry.path());
+        }
+        return out;
+    };
+    {
+        SearchIndex index;
+        index.add(1, "Copper kettle", "");
+        index.commit();
+        EXPECT_FALSE(fs::exists(abandoned));
+        EXPECT_TRUE(fs::exists(unrelated));
+        EXPECT_EQ(own_directories().size(), 1U);
+        EXPECT_EQ(index.match("kettle", SearchFields::kNameOnly).hits.size(), 1U);
+        index.clear();  // a new, empty database in a new directory
+        EXPECT_EQ(own_directories().size(), 1U);
+        EXPECT_TRUE(index.match("kettle", SearchFields::kNameOnly).hits.empty());
+    }
+    EXPECT_TRUE(own_directories().empty());
+    if (saved != nullptr) {
+        setenv("TMPDIR", saved_value.c_str(), 1);
+    } else {
+        unsetenv("TMPDIR");
+    }
+    fs::remove_all(tmp);
 }
 
 }  // namespace
