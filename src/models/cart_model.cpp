@@ -59,20 +59,59 @@ CartLine line_from(const std::string& user_id, const std::string& product_id,
             view.get_date_ms("added_at").value_or(0)};
 }
 
-void append_lines(db::DocumentBuilder& parent, std::string_view key,
-                  const std::vector<CartLine>& lines, std::int64_t now) {
-    parent.append_document(key, [&](db::DocumentBuilder& doc) {
-        for (const auto& line : lines) {
-            const bson_oid_t id = require_oid(line.id);
-            require_oid(line.product_id);
-            doc.append_document(line.product_id, [&](db::DocumentBuilder& item) {
-                item.append("line_id", id)
-                    .append("quantity", line.quantity)
-                    .append("added_at", db::time_from_ms(line.added_at_ms))
-                    .append("updated_at", db::time_from_ms(now));
-            });
-        }
+// {line_id, quantity, added_at} under `key`.
+void append_line(db::DocumentBuilder& parent, std::string_view key, const CartLine& line) {
+    const bson_oid_t id = require_oid(line.id);
+    require_oid(line.product_id);
+    parent.append_document(key, [&](db::DocumentBuilder& item) {
+        item.append("line_id", id)
+            .append("quantity", line.quantity)
+            .append("added_at", db::time_from_ms(line.added_at_ms));
     });
+}
+
+// A line holds no updated_at of its own: the cart's says when it last changed, and each field
+// of each line is work for FerretDB on every write of the cart (it rewrites the whole document).
+void append_lines(db::DocumentBuilder& parent, std::string_view key,
+                  const std::vector<CartLine>& lines) {
+    parent.append_document(key, [&](db::DocumentBuilder& doc) {
+        for (const auto& line : lines) append_line(doc, line.product_id, line);
+    });
+}
+
+// The update that turns the stored `before` into `after` (the write is conditional on before's
+// version, so the stored cart is exactly `before`): $set of each line added or changed, $unset
+// of each line gone, by its path lines.<product id> (an ObjectId's hex: no dot, no $). A cart
+// change touches one line; sending that line alone keeps the command small however many lines
+// the cart holds (FerretDB decodes every field of an update).
+db::Bson line_changes(const Cart& before, const Cart& after) {
+    std::unordered_map<std::string_view, const CartLine*> old_lines;
+    for (const auto& line : before.lines) old_lines.emplace(line.product_id, &line);
+    std::vector<const CartLine*> changed;
+    for (const auto& line : after.lines) {
+        auto it = old_lines.find(line.product_id);
+        if (it == old_lines.end() || it->second->id != line.id ||
+            it->second->quantity != line.quantity || it->second->added_at_ms != line.added_at_ms) {
+            changed.push_back(&line);
+        }
+        if (it != old_lines.end()) old_lines.erase(it);
+    }
+    db::DocumentBuilder update;
+    update.append_document("$set", [&](db::DocumentBuilder& set) {
+        for (const CartLine* line : changed) {
+            append_line(set, "lines." + line->product_id, *line);
+        }
+        set.append("version", after.version).append("updated_at", db::now());
+    });
+    if (!old_lines.empty()) {
+        update.append_document("$unset", [&](db::DocumentBuilder& unset) {
+            for (const auto& [product_id, line] : old_lines) {
+                require_oid(line->product_id);
+                unset.append("lines." + line->product_id, "");
+            }
+        });
+    }
+    return update.build();
 }
 
 void append_claim(db::DocumentBuilder& parent, std::string_view key, const CartClaim& claim) {
@@ -164,7 +203,7 @@ db::Bson to_bson(const Cart& cart) {
     doc.append("_id", require_oid(cart.user_id))
         .append("version", cart.version)
         .append("updated_at", db::time_from_ms(now));
-    append_lines(doc, "lines", cart.lines, now);
+    append_lines(doc, "lines", cart.lines);
     if (cart.checkout) append_claim(doc, "checkout", *cart.checkout);
     append_order_ids(doc, cart.order_ids);
     append_keys(doc, cart.keys);
@@ -231,12 +270,7 @@ bool CartStore::write_if_unchanged(db::Collection& carts, const Cart& before, co
                                 .append("_id", require_oid(after.user_id))
                                 .append("version", before.version)
                                 .build();
-    db::DocumentBuilder update;
-    update.append_document("$set", [&](db::DocumentBuilder& set) {
-        append_lines(set, "lines", after.lines, db::now_ms());
-        set.append("version", after.version).append("updated_at", db::now());
-    });
-    return carts.update_one(filter, update.build()).matched > 0;
+    return carts.update_one(filter, line_changes(before, after)).matched > 0;
 }
 
 // The cart's lock is held from the read to the write, so writers of one cart in this process
@@ -436,7 +470,7 @@ bool CartStore::finish(const std::string& user_id, const std::string& token, con
         if (!cart || !cart->checkout || cart->checkout->token != token) return false;
         const db::Bson update = versioned_update([&](db::DocumentBuilder& ops) {
             ops.append_document("$set", [&](db::DocumentBuilder& set) {
-                append_lines(set, "lines", without_ordered(cart->lines, order), db::now_ms());
+                append_lines(set, "lines", without_ordered(cart->lines, order));
                 if (key_digest) set.append("keys." + *key_digest, order_oid);
             });
             ops.append_document("$unset",

@@ -2,7 +2,7 @@
 // Collection `carts`: one document per customer, _id = the user's id, so every cart read and
 // write is a lookup by _id:
 //   {_id, version, updated_at,
-//    lines: {<product id>: {line_id, quantity, added_at, updated_at}},
+//    lines: {<product id>: {line_id, quantity, added_at}},
 //    checkout?: {token, order_id, claimed_at, key?, fingerprint, revoked?, order?},
 //    order_ids: [ids of the customer's placed orders, oldest first],
 //    keys: {<digest of an Idempotency-Key>: order id}}

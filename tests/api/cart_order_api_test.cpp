@@ -160,7 +160,7 @@ class CartOrderApi : public ::testing::Test {
         }
         return db.collection(collection).count(db::Bson(BCON_NEW("user_id", BCON_OID(&*user))));
     }
-    // The line {line_id, quantity, added_at, updated_at} of `product_id` in the user's cart.
+    // The line {line_id, quantity, added_at} of `product_id` in the user's cart.
     std::optional<db::Bson> cart_line(const std::string& user_id, const std::string& product_id) {
         auto cart = cart_doc(user_id);
         if (!cart) return std::nullopt;

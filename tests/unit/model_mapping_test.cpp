@@ -9,6 +9,7 @@
 #include "models/order_model.hpp"
 #include "models/product_model.hpp"
 #include "models/user_model.hpp"
+#include "utils/bson_document.hpp"
 #include "utils/db.hpp"
 
 namespace flaskcart::models {
@@ -182,6 +183,38 @@ TEST(CartMapping, RoundTripsTheCartDocument) {
     EXPECT_EQ(back.order_ids, cart.order_ids);
     EXPECT_EQ(back.keys, cart.keys);
     EXPECT_FALSE(back.checkout);
+}
+
+// A line is {line_id, quantity, added_at}: FerretDB rewrites the whole cart on every write, so
+// no field is stored that nothing reads. Lines written by earlier versions (with an updated_at
+// of their own) still read.
+TEST(CartMapping, ALineStoresItsIdQuantityAndAddedAtOnly) {
+    const db::Bson doc = to_bson(sample_cart());
+    const auto lines = doc.view().get_document("lines");
+    ASSERT_TRUE(lines);
+    const auto line = lines->view().get_document(kProductId);
+    ASSERT_TRUE(line);
+    EXPECT_TRUE(line->view().has("line_id"));
+    EXPECT_TRUE(line->view().has("quantity"));
+    EXPECT_TRUE(line->view().has("added_at"));
+    EXPECT_EQ(bson_count_keys(line->get()), 3U);
+
+    db::DocumentBuilder older;
+    older.append("_id", *db::parse_oid(kUserId))
+        .append("version", std::int64_t{3})
+        .append_document("lines", [](db::DocumentBuilder& lines_doc) {
+            lines_doc.append_document(kProductId, [](db::DocumentBuilder& item) {
+                item.append("line_id", *db::parse_oid(kId))
+                    .append("quantity", std::int64_t{2})
+                    .append("added_at", db::time_from_ms(1'700'000'000'500))
+                    .append("updated_at", db::time_from_ms(1'700'000'000'900));
+            });
+        });
+    const Cart back = cart_from_bson(older.build().view());
+    ASSERT_EQ(back.lines.size(), 1U);
+    EXPECT_EQ(back.lines[0].id, kId);
+    EXPECT_EQ(back.lines[0].quantity, 2);
+    EXPECT_EQ(back.lines[0].added_at_ms, 1'700'000'000'500);
 }
 
 TEST(CartMapping, RoundTripsACheckoutClaimWithItsPlacedOrder) {
