@@ -75,6 +75,9 @@ struct App::Components {
           orders(db),
           ledger(db),
           checkout_claims(db),
+          catalog(&routes::render_product_json, &routes::render_category_facets_json,
+                  config.search_index == "memory" ? services::SearchStorage::kMemory
+                                                  : services::SearchStorage::kDisk),
           product_lookup(catalog),
           cart_service(cart, product_lookup),
           checkout(config, product_lookup, cart, orders, ledger, checkout_claims),
@@ -105,8 +108,7 @@ struct App::Components {
     models::ProductStockLedger ledger;
     models::CheckoutClaimStore checkout_claims;
     // Before product_lookup, which keeps a reference to it.
-    services::CatalogReadModel catalog{&routes::render_product_json,
-                                       &routes::render_category_facets_json};
+    services::CatalogReadModel catalog;
     services::CatalogProductLookup product_lookup;
     services::CartService cart_service;
     services::CheckoutService checkout;

@@ -172,6 +172,11 @@ void add_instance_options(CLI::App& cli, Config& config) {
                    "Dev mode: load the demo catalog at start-up when there are no products and "
                    "no categories (ignored in production)")
         ->envname("FLASKCART_DEMO_CATALOG_ON_EMPTY");
+    cli.add_option("--search-index", config.search_index,
+                   "Where the search index lives: disk (a private directory under $TMPDIR, held "
+                   "by the page cache) or memory (faster first-time searches, more RSS)")
+        ->envname("FLASKCART_SEARCH_INDEX")
+        ->check(CLI::IsMember({"disk", "memory"}));
 }
 
 // Checks across options that CLI11 cannot express; false (with a message) to refuse.

@@ -63,6 +63,9 @@ struct Config {
     // Dev mode only: load the demo catalog at start-up when the catalog is empty, so a first
     // `scripts/run` shows a populated storefront. Never in production.
     bool demo_catalog_on_empty = true;
+    // Where the product search index lives: "disk" (a private temporary directory; the page
+    // cache holds it) or "memory" (the heap: faster first-time searches, ≈ 1.9 KB per product).
+    std::string search_index = "disk";
 
     // create-admin
     std::string admin_email;

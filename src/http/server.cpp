@@ -141,11 +141,12 @@ std::optional<ApiError> check_message_framing(const bhttp::request_header<>& hea
     return std::nullopt;
 }
 
-// The status line and header fields of `response`, as Beast's serializer would write them
-// after to-beast style set() calls: Server, Content-Type, X-Content-Type-Options, X-Request-Id,
-// then the response's own fields (a later field replaces an earlier one of the same name), then
-// Connection as keep_alive needs it and Content-Length (never on 1xx, 204 or 304). Written here,
-// in one string, so a response can leave in one system call (send_response()).
+// The status line and header fields of `response`, byte for byte what Beast's serializer wrote
+// for the same fields: Server, Content-Type, X-Content-Type-Options, X-Request-Id, then the
+// response's own fields (a later field replaces an earlier one of the same name, as Beast's
+// set() does), then Connection as keep_alive needs it and Content-Length (never on 1xx, 204 or
+// 304). Written here, in one string, so a response can leave in one system call
+// (send_response()).
 std::string response_head(const Response& response, unsigned version, const std::string& request_id,
                           bool keep_alive) {
     std::vector<std::pair<std::string_view, std::string_view>> fields;
@@ -188,13 +189,14 @@ asio::awaitable<bool> send_response(beast::tcp_stream& stream, const std::string
                                     std::string_view body, std::chrono::milliseconds timeout) {
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     boost::system::error_code ec;
+    std::size_t sent = 0;
     stream.socket().non_blocking(true, ec);
-    std::size_t sent = ec ? 0 : stream.socket().write_some(buffers, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        ec = {};
-        sent = 0;
+    if (!ec) {
+        sent = stream.socket().write_some(buffers, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+        if (ec) co_return false;  // the client is gone
     }
-    if (ec) co_return false;
+    ec = {};  // (could not switch to non-blocking: everything goes asynchronously)
     if (sent == head.size() + body.size()) co_return true;
     beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
     rest.consume(sent);

@@ -77,9 +77,11 @@ struct Suggestion {
 class CatalogReadModel {
   public:
     explicit CatalogReadModel(ProductRenderer renderer = {},
-                              CategoryFacetsRenderer category_facets_renderer = {})
+                              CategoryFacetsRenderer category_facets_renderer = {},
+                              SearchStorage search_storage = SearchStorage::kDisk)
         : renderer_(std::move(renderer)),
-          category_facets_renderer_(std::move(category_facets_renderer)) {}
+          category_facets_renderer_(std::move(category_facets_renderer)),
+          search_(search_storage) {}
     CatalogReadModel(const CatalogReadModel&) = delete;
     CatalogReadModel& operator=(const CatalogReadModel&) = delete;
 

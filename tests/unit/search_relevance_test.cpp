@@ -129,5 +129,37 @@ TEST(SearchRelevance, SuggestionsCompleteTheDemoNames) {
     }
 }
 
+// --search-index=memory keeps the index in Xapian's in-memory backend instead of on disk: the
+// same index, so every query must rank and count exactly alike.
+TEST(SearchRelevance, TheInMemoryIndexAnswersExactlyLikeTheOneOnDisk) {
+    CatalogReadModel on_disk({}, {}, SearchStorage::kDisk);
+    CatalogReadModel in_memory({}, {}, SearchStorage::kMemory);
+    for (CatalogReadModel* model : {&on_disk, &in_memory}) {
+        DemoCatalog catalog = demo_catalog(600);
+        model->replace_all(std::move(catalog.products), std::move(catalog.categories));
+    }
+    std::vector<std::string> texts;
+    for (const Judgement& judgement : kJudgements) texts.emplace_back(judgement.query);
+    for (const char* text : {"s", "ca", "1", "12", "travel mug 3", "zzzz"})
+        texts.emplace_back(text);
+    for (const std::string& text : texts) {
+        models::ProductQuery query{
+            .text = text, .sort_key = models::ProductSortKey::kRelevance, .limit = 50};
+        const auto disk = on_disk.list(query);
+        const auto memory = in_memory.list(query);
+        EXPECT_EQ(disk.total, memory.total) << text;
+        ASSERT_EQ(disk.items.size(), memory.items.size()) << text;
+        for (std::size_t i = 0; i < disk.items.size(); ++i) {
+            EXPECT_EQ(disk.items[i].id, memory.items[i].id) << text << " at " << i;
+        }
+        const auto disk_suggestions = on_disk.suggest(text, 8);
+        const auto memory_suggestions = in_memory.suggest(text, 8);
+        ASSERT_EQ(disk_suggestions.size(), memory_suggestions.size()) << text;
+        for (std::size_t i = 0; i < disk_suggestions.size(); ++i) {
+            EXPECT_EQ(disk_suggestions[i].id, memory_suggestions[i].id) << text << " at " << i;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace flaskcart::services

@@ -7,6 +7,9 @@
 //
 // demo: the demo catalog's products (seed-demo) and words; bench: the shape bench/seed_large.py
 // seeds (names of two of 20 words and a number) with bench/scenario.lua's queries.
+// Environment: SEARCH_BENCH_COLD=1 (a product text changes, untimed, before every query: nothing
+// is remembered), SEARCH_BENCH_SLOW_US=N (name queries slower than N us), SEARCH_BENCH_INDEX=memory
+// (Xapian's in-memory backend instead of the default, on disk).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -127,6 +130,14 @@ void measure(const char* scenario, const std::vector<std::string>& inputs, int r
                 micros.size(), at(0.50), at(0.99), micros.back(), results);
 }
 
+// SEARCH_BENCH_INDEX=memory: Xapian's in-memory backend instead of the default (disk).
+flaskcart::services::SearchStorage storage() {
+    const char* chosen = std::getenv("SEARCH_BENCH_INDEX");
+    return chosen != nullptr && std::string(chosen) == "memory"
+               ? flaskcart::services::SearchStorage::kMemory
+               : flaskcart::services::SearchStorage::kDisk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -141,7 +152,7 @@ int main(int argc, char** argv) {
         } else {
             load(shaped, count);
         }
-        flaskcart::services::SearchIndex index;
+        flaskcart::services::SearchIndex index(storage());
         const double before = rss_mib();
         for (int i = 0; i < count; ++i) {
             const auto product = shaped.find_product(id_of(i + 1));
@@ -156,7 +167,8 @@ int main(int argc, char** argv) {
     const std::vector<std::string>& queries = bench_shape ? kBenchWords : kQueries;
     const std::vector<std::string>& prefixes = bench_shape ? kBenchPrefixes : kPrefixes;
     // The service renders each product's JSON once, at load; a name stands in for it here.
-    CatalogReadModel model([](const flaskcart::models::Product& p) { return p.name; });
+    CatalogReadModel model([](const flaskcart::models::Product& p) { return p.name; }, {},
+                           storage());
     const double rss_before = rss_mib();
     const auto start = Clock::now();
     if (bench_shape) {
