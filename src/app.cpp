@@ -3,35 +3,16 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 #include <iostream>
 
-#include "app_routes.hpp"
+#include "app_components.hpp"
 #include "commands.hpp"
 #include "http/server.hpp"
-#include "models/cart_model.hpp"
-#include "models/category_model.hpp"
-#include "models/change_model.hpp"
-#include "models/checkout_claim_model.hpp"
-#include "models/image_model.hpp"
-#include "models/inventory_model.hpp"
-#include "models/lease_model.hpp"
-#include "models/order_model.hpp"
-#include "models/product_model.hpp"
-#include "models/user_model.hpp"
-#include "routes/routes.hpp"
-#include "services/access_cache.hpp"
-#include "services/auth_service.hpp"
-#include "services/cart_service.hpp"
-#include "services/catalog_read_model.hpp"
 #include "services/catalog_seed.hpp"
-#include "services/change_feed.hpp"
-#include "services/checkout_service.hpp"
-#include "services/writer_lease.hpp"
 #include "utils/db.hpp"
 #include "utils/metrics.hpp"
 #include "utils/text.hpp"
@@ -41,82 +22,10 @@ namespace flaskcart {
 
 namespace asio = boost::asio;
 
-namespace {
-
-// Who this process is, as the writer lease names it to operators.
-models::LeaseTerm this_process() {
-    models::LeaseTerm self;
-    char host[256] = {};
-    self.host = gethostname(host, sizeof host - 1) == 0 ? host : "unknown-host";
-    self.pid = getpid();
-    self.started_at_ms = db::now_ms();
-    self.holder_id = db::oid_to_string(db::new_oid());
-    return self;
-}
-
-}  // namespace
-
 struct App::Database {
     explicit Database(const db::DbOptions& options) : db(options) {}
     db::DriverLifetime driver;  // first in, last out
     db::Db db;
-};
-
-// Everything built on the database handle, in dependency order.
-struct App::Components {
-    Components(db::Db& db, const Config& config)
-        : users(db),
-          revoked_tokens(db),
-          auth(config, users, revoked_tokens),
-          categories(db),
-          products(db),
-          images(db),
-          cart(db),
-          orders(db),
-          ledger(db),
-          checkout_claims(db),
-          catalog(&routes::render_product_json, &routes::render_category_facets_json,
-                  config.search_index == "memory" ? services::SearchStorage::kMemory
-                                                  : services::SearchStorage::kDisk),
-          product_lookup(catalog),
-          cart_service(cart, product_lookup),
-          checkout(config, product_lookup, cart, orders, ledger, checkout_claims),
-          leases(db),
-          writer_role([&db] { return models::detect_server_kind(db); }, leases, this_process(),
-                      services::LeaseTiming{}, config.read_only),
-          changes(db),
-          feed(db, {products, categories, users, revoked_tokens, changes}, catalog, access,
-               {.interval = std::chrono::milliseconds(config.sync_interval_ms)}) {
-        // Every write reaches the read models of this instance as soon as it is in the
-        // database, and the token check reads them instead of the database.
-        users.set_listener(&feed);
-        revoked_tokens.set_listener(&feed);
-        categories.set_listener(&feed);
-        products.set_listener(&feed);
-        ledger.set_listener(&feed);
-        auth.use_directory(&feed);
-    }
-
-    models::UserStore users;
-    models::RevokedTokenStore revoked_tokens;
-    services::AuthService auth;
-    models::CategoryStore categories;
-    models::ProductStore products;
-    models::ImageStore images;
-    models::CartStore cart;
-    models::OrderStore orders;
-    models::ProductStockLedger ledger;
-    models::CheckoutClaimStore checkout_claims;
-    // Before product_lookup, which keeps a reference to it.
-    services::CatalogReadModel catalog;
-    services::CatalogProductLookup product_lookup;
-    services::CartService cart_service;
-    services::CheckoutService checkout;
-    models::LeaseStore leases;
-    services::WriterRole writer_role;
-    models::ChangeLogStore changes;
-    services::AccessCache access;
-    services::ChangeFeed feed;
 };
 
 namespace {
@@ -197,7 +106,7 @@ void configure_logging(const Config& config) {
 App::App(Config config)
     : config_(std::move(config)),
       database_(std::make_unique<Database>(db_options(config_))),
-      components_(std::make_unique<Components>(database_->db, config_)),
+      components_(std::make_unique<AppComponents>(database_->db, config_)),
       io_(network_thread_count(config_)),
       workers_(static_cast<std::size_t>(config_.worker_threads)) {
     register_routes();
@@ -259,19 +168,9 @@ void App::guard_writes(const http::Request& request) const {
 
 void App::register_routes() {
     router_.set_guard([this](const http::Request& request) { guard_writes(request); });
-    auto& parts = *components_;
-    register_api_routes(router_, {.config = config_,
-                                  .ping_database = [this] { return db().ping(); },
-                                  .indexes_ready = indexes_ready_,
-                                  .metrics = metrics::process_registry(),
-                                  .users = parts.users,
-                                  .categories = parts.categories,
-                                  .products = parts.products,
-                                  .images = parts.images,
-                                  .catalog = parts.catalog,
-                                  .auth = parts.auth,
-                                  .cart = parts.cart_service,
-                                  .checkout = parts.checkout});
+    components_->register_routes(
+        router_, config_, [this] { return db().ping(); }, indexes_ready_,
+        metrics::process_registry());
 }
 
 void App::ensure_indexes() {

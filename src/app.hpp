@@ -17,6 +17,7 @@
 
 namespace flaskcart {
 
+struct AppComponents;
 namespace db {
 class Db;
 }
@@ -53,7 +54,6 @@ class App {
   private:
     // The driver's lifetime and the database pool, kept out of this header (no libmongoc here).
     struct Database;
-    struct Components;
     void register_routes();
     // Refuses a change (503) while this instance may not write; the router's guard.
     void guard_writes(const http::Request& request) const;
@@ -76,7 +76,7 @@ class App {
 
     Config config_;
     std::unique_ptr<Database> database_;
-    std::unique_ptr<Components> components_;
+    std::unique_ptr<AppComponents> components_;
     http::Router router_;
     // Run by config_.network_threads threads (one per core by default); see http::Server.
     boost::asio::io_context io_;

@@ -8,22 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "app_routes.hpp"
+#include "app_components.hpp"
 #include "config.hpp"
-#include "models/cart_model.hpp"
-#include "models/category_model.hpp"
-#include "models/checkout_claim_model.hpp"
-#include "models/image_model.hpp"
-#include "models/inventory_model.hpp"
-#include "models/order_model.hpp"
-#include "models/product_model.hpp"
-#include "models/user_model.hpp"
 #include "openapi_document.hpp"
-#include "routes/routes.hpp"
-#include "services/auth_service.hpp"
-#include "services/cart_service.hpp"
-#include "services/catalog_read_model.hpp"
-#include "services/checkout_service.hpp"
 #include "utils/db.hpp"
 #include "utils/metrics.hpp"
 
@@ -44,47 +31,23 @@ Config cheap_config() {
     return config;
 }
 
-// What the route handlers hold references to, built without an App: no network, no worker
-// pool, no change feed or writer lease. The stores take a database handle they never use
-// here: it is never contacted (nothing is connected before the first command).
+// What the route handlers hold references to: the application's own components, built without
+// an App (no network, no worker pool, no change feed or writer lease running). The stores take a
+// database handle they never use here: it is never contacted (nothing is connected before the
+// first command).
 struct RouteDependencies {
     Config config = cheap_config();
     db::DriverLifetime driver;
     db::Db db{{.uri = "mongodb://127.0.0.1:1/", .max_pool_size = 1}};
-    models::UserStore users{db};
-    models::RevokedTokenStore revoked_tokens{db};
-    services::AuthService auth{config, users, revoked_tokens};
-    models::CategoryStore categories{db};
-    models::ProductStore products{db};
-    models::ImageStore images{db};
-    models::CartStore cart{db};
-    models::OrderStore orders{db};
-    models::ProductStockLedger ledger{db};
-    models::CheckoutClaimStore checkout_claims{db};
-    services::CatalogReadModel catalog{&routes::render_product_json,
-                                       &routes::render_category_facets_json};
-    services::CatalogProductLookup product_lookup{catalog};
-    services::CartService cart_service{cart, product_lookup};
-    services::CheckoutService checkout{config, product_lookup, cart,
-                                       orders, ledger,         checkout_claims};
+    AppComponents parts{db, config};
     std::atomic<bool> indexes_ready{false};
     metrics::Registry metrics;
 };
 
 http::Router api_router(RouteDependencies& deps) {
     http::Router router;
-    register_api_routes(router, {.config = deps.config,
-                                 .ping_database = [] { return false; },
-                                 .indexes_ready = deps.indexes_ready,
-                                 .metrics = deps.metrics,
-                                 .users = deps.users,
-                                 .categories = deps.categories,
-                                 .products = deps.products,
-                                 .images = deps.images,
-                                 .catalog = deps.catalog,
-                                 .auth = deps.auth,
-                                 .cart = deps.cart_service,
-                                 .checkout = deps.checkout});
+    deps.parts.register_routes(
+        router, deps.config, [] { return false; }, deps.indexes_ready, deps.metrics);
     return router;
 }
 
