@@ -181,22 +181,27 @@ std::string response_head(const Response& response, unsigned version, const std:
     return head;
 }
 
-// Sends `head` then `body`: first straight to the socket (non-blocking: a response usually fits
-// the send buffer, and then costs no asynchronous operation, timer or trip through the
-// scheduler), then whatever is left asynchronously, within `timeout`. False when the client is
-// gone.
+// Puts a new connection's socket in non-blocking mode, once (an ioctl), for send_response().
+// If that fails, responses simply go asynchronously.
+void make_non_blocking(tcp::socket& socket) {
+    boost::system::error_code ignored;
+    socket.non_blocking(true, ignored);
+}
+
+// Sends `head` then `body`: first straight to the socket when it is non-blocking (a response
+// usually fits the send buffer, and then costs no asynchronous operation, timer or trip through
+// the scheduler), then whatever is left asynchronously, within `timeout`. False when the client
+// is gone.
 asio::awaitable<bool> send_response(beast::tcp_stream& stream, const std::string& head,
                                     std::string_view body, std::chrono::milliseconds timeout) {
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     boost::system::error_code ec;
     std::size_t sent = 0;
-    stream.socket().non_blocking(true, ec);
-    if (!ec) {
+    if (stream.socket().non_blocking()) {  // a flag, no system call
         sent = stream.socket().write_some(buffers, ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
         if (ec) co_return false;  // the client is gone
     }
-    ec = {};  // (could not switch to non-blocking: everything goes asynchronously)
     if (sent == head.size() + body.size()) co_return true;
     beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(buffers);
     rest.consume(sent);
@@ -427,6 +432,7 @@ asio::awaitable<void> Server::accept_connections() {
 
 asio::awaitable<void> Server::refuse(tcp::socket socket) {
     CountedScope refusal(refusals_in_progress_);
+    make_non_blocking(socket);
     beast::tcp_stream stream(std::move(socket));
     const Response refusal_response = Response::problem(
         ApiError::unavailable("the server has too many open connections; retry shortly", 1), "");
@@ -487,6 +493,7 @@ class Server::SessionRegistration {
 
 asio::awaitable<void> Server::serve(tcp::socket socket) {
     CountedScope connection(open_connections_);
+    make_non_blocking(socket);
     Session session(std::move(socket));
     SessionRegistration registration(*this, session);
     {

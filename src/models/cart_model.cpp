@@ -105,9 +105,10 @@ db::Bson line_changes(const Cart& before, const Cart& after) {
     });
     if (!old_lines.empty()) {
         update.append_document("$unset", [&](db::DocumentBuilder& unset) {
-            for (const auto& [product_id, line] : old_lines) {
-                require_oid(line->product_id);
-                unset.append("lines." + line->product_id, "");
+            for (const auto& removed : old_lines) {
+                const CartLine& line = *removed.second;
+                require_oid(line.product_id);  // a field path of hex digits only
+                unset.append("lines." + line.product_id, "");
             }
         });
     }
