@@ -2,17 +2,20 @@
 // Collection `carts`: one document per customer, _id = the user's id, so every cart read and
 // write is a lookup by _id:
 //   {_id, version, updated_at,
-//    lines: {<product id>: {line_id, quantity, added_at}},
+//    lines: {<product id>: quantity},
+//    line_ids: {<product id>: the line's ObjectId, whose timestamp is when it was added},
 //    checkout?: {token, order_id, claimed_at, key?, fingerprint, revoked?, order?},
 //    order_ids: [ids of the customer's placed orders, oldest first],
 //    keys: {<digest of an Idempotency-Key>: order id}}
-// Lines are keyed by product, so a product is one line and DELETE /products/{id} unsets one
-// field. `version` grows with every write: a write is conditional on the version it read
-// (optimistic concurrency, atomic on MongoDB; serialized per document in-process on FerretDB,
-// whose conditional updates are not atomic). `checkout` is the claim of the checkout running on
-// the cart (services/checkout_service.hpp): while it is there the lines do not change.
-// `order_ids` and `keys` are the customer's order history and Idempotency-Keys, written by the
-// same write that empties the cart after a checkout.
+// Lines are keyed by product, so a product is one line and DELETE /products/{id} unsets its two
+// fields. Each line is two scalars rather than a sub-document because FerretDB decodes the whole
+// cart on every write (lines of the earlier {line_id, quantity, added_at} shape still read).
+// `version` grows with every write: a write is conditional on the version it read (optimistic
+// concurrency, atomic on MongoDB; serialized per document in-process on FerretDB, whose conditional
+// updates are not atomic). `checkout` is the claim of the checkout running on the cart
+// (services/checkout_service.hpp): while it is there the lines do not change. `order_ids` and
+// `keys` are the customer's order history and Idempotency-Keys, written by the same write that
+// empties the cart after a checkout.
 
 #include <cstdint>
 #include <map>
@@ -38,7 +41,7 @@ struct CartLine {
     std::string user_id;
     std::string product_id;
     std::int64_t quantity = 0;
-    std::int64_t added_at_ms = 0;
+    std::int64_t added_at_ms = 0;  // the id's timestamp (whole seconds) for lines written now
 };
 
 // The claim a checkout holds on the cart (see services/checkout_service.hpp).

@@ -160,22 +160,34 @@ class CartOrderApi : public ::testing::Test {
         }
         return db.collection(collection).count(db::Bson(BCON_NEW("user_id", BCON_OID(&*user))));
     }
-    // The line {line_id, quantity, added_at} of `product_id` in the user's cart.
+    // The line of `product_id` in the user's cart as {quantity, line_id}: stored flat as
+    // lines.<id> and line_ids.<id> (models/cart_model.hpp), or, when written by an earlier
+    // version, the sub-document lines.<id> itself.
     std::optional<db::Bson> cart_line(const std::string& user_id, const std::string& product_id) {
         auto cart = cart_doc(user_id);
         if (!cart) return std::nullopt;
         const std::string path = "lines." + product_id;
+        const std::string id_path = "line_ids." + product_id;
         bson_iter_t it;
         bson_iter_t found;
         if (!bson_iter_init(&it, cart->get()) ||
-            !bson_iter_find_descendant(&it, path.c_str(), &found) ||
-            !BSON_ITER_HOLDS_DOCUMENT(&found)) {
+            !bson_iter_find_descendant(&it, path.c_str(), &found)) {
             return std::nullopt;
         }
-        std::uint32_t length = 0;
-        const std::uint8_t* data = nullptr;
-        bson_iter_document(&found, &length, &data);
-        return db::Bson(bson_new_from_data(data, length));
+        if (BSON_ITER_HOLDS_DOCUMENT(&found)) {
+            std::uint32_t length = 0;
+            const std::uint8_t* data = nullptr;
+            bson_iter_document(&found, &length, &data);
+            return db::Bson(bson_new_from_data(data, length));
+        }
+        db::DocumentBuilder line;
+        line.append("quantity", bson_iter_as_int64(&found));
+        bson_iter_t id;
+        if (bson_iter_init(&it, cart->get()) &&
+            bson_iter_find_descendant(&it, id_path.c_str(), &id) && BSON_ITER_HOLDS_OID(&id)) {
+            line.append("line_id", *bson_iter_oid(&id));
+        }
+        return line.build();
     }
     std::int64_t count_orders_with_status(const char* status) {
         db::Db db = database();
@@ -213,7 +225,8 @@ TEST_F(CartOrderApi, AddCreatesALineThenIncreasesIt) {
     auto doc = cart_line(ann.id, product);
     ASSERT_TRUE(doc);
     EXPECT_EQ(doc->view().get_int64("quantity"), 5);
-    EXPECT_TRUE(doc->view().get_date_ms("added_at"));
+    ASSERT_TRUE(doc->view().get_oid("line_id"));
+    EXPECT_EQ(db::oid_to_string(*doc->view().get_oid("line_id")), line.at("_id").as_string());
     EXPECT_EQ(stock_of(product), 10) << "a cart line is not a reservation";
 }
 
@@ -490,7 +503,12 @@ TEST_F(CartOrderApi, LineWhoseProductVanishedIsUnavailableAndBlocksCheckout) {
     const bson_oid_t ghost = db::new_oid();
     {
         db::Db db = database();
-        const bson_oid_t line = db::new_oid();
+        // A line of the earlier nested shape. Its added_at is its id's timestamp: two seconds
+        // on, so it lists after the line just added.
+        bson_oid_t line = db::new_oid();
+        const auto later = static_cast<std::uint32_t>(db::now_ms() / 1000 + 2);
+        for (int i = 0; i < 4; ++i)
+            line.bytes[i] = static_cast<std::uint8_t>(later >> (24 - 8 * i));
         const auto user = db::parse_oid(ann.id);
         const std::string path = "lines." + db::oid_to_string(ghost);
         db.collection("carts").update_one(
@@ -538,18 +556,12 @@ TEST_F(CartOrderApi, ACartChangedElsewhereIsReadAgainBeforeItIsChanged) {
     };
     // A line of the bowl as a cart document holds it.
     const auto set_bowl_line = [&](db::DocumentBuilder& set, std::int64_t quantity) {
-        const bson_oid_t line = db::new_oid();
-        set.append_document("lines." + bowl, [&](db::DocumentBuilder& fields) {
-            fields.append("line_id", line)
-                .append("quantity", quantity)
-                .append("added_at", db::now())
-                .append("updated_at", db::now());
-        });
+        set.append("lines." + bowl, quantity).append("line_ids." + bowl, db::new_oid());
     };
     // Elsewhere: the mug's line grows to 7 and a bowl joins.
     change_elsewhere([&](db::DocumentBuilder& update) {
         update.append_document("$set", [&](db::DocumentBuilder& set) {
-            set.append("lines." + mug + ".quantity", std::int64_t{7});
+            set.append("lines." + mug, std::int64_t{7});
             set_bowl_line(set, 2);
         });
     });
