@@ -107,10 +107,22 @@ void ProductStockLedger::release_hold(const std::string& product_id, std::int64_
                   on_stock_moved(product_id, quantity));
 }
 
-void ProductStockLedger::commit_hold(const std::string& product_id, const std::string& order_id) {
-    const Ids ids = parse_ids(product_id, order_id);
-    db_.update_if(kProducts, ids.product, marked("stock_holds", ids.order),
-                  unmark("stock_holds", ids.order));
+void ProductStockLedger::commit_holds(const std::string& product_id,
+                                      const std::vector<std::string>& order_ids) {
+    if (order_ids.empty()) return;
+    std::vector<bson_oid_t> orders;
+    for (const auto& order_id : order_ids) orders.push_back(parse_ids(product_id, order_id).order);
+    // {$pullAll: {stock_holds: [orders]}}: a marker already gone is skipped, so no condition.
+    const db::Bson update =
+        db::DocumentBuilder()
+            .append_document("$pullAll",
+                             [&](db::DocumentBuilder& pull) {
+                                 pull.append_array("stock_holds", [&](db::ArrayBuilder& array) {
+                                     for (const auto& order : orders) array.append(order);
+                                 });
+                             })
+            .build();
+    db_.update_by_id(kProducts, parse_ids(product_id, order_ids.front()).product, update);
 }
 
 void ProductStockLedger::return_stock(const std::string& product_id, std::int64_t quantity,

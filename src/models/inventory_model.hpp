@@ -36,8 +36,10 @@ class StockLedger {
     // Undo a hold: stock += quantity, only if `order_id` still holds units here. Idempotent.
     virtual void release_hold(const std::string& product_id, std::int64_t quantity,
                               const std::string& order_id) = 0;
-    // The order is placed: drop the hold marker, stock unchanged. Idempotent.
-    virtual void commit_hold(const std::string& product_id, const std::string& order_id) = 0;
+    // The orders are placed: drop their hold markers, stock unchanged. One write however many
+    // orders (the sweep gathers them per product). Idempotent.
+    virtual void commit_holds(const std::string& product_id,
+                              const std::vector<std::string>& order_ids) = 0;
     // A cancelled order's units go back: stock += quantity, once per (product, order).
     virtual void return_stock(const std::string& product_id, std::int64_t quantity,
                               const std::string& order_id) = 0;
@@ -57,7 +59,8 @@ class ProductStockLedger final : public StockLedger {
                           const std::string& order_id) override;
     void release_hold(const std::string& product_id, std::int64_t quantity,
                       const std::string& order_id) override;
-    void commit_hold(const std::string& product_id, const std::string& order_id) override;
+    void commit_holds(const std::string& product_id,
+                      const std::vector<std::string>& order_ids) override;
     void return_stock(const std::string& product_id, std::int64_t quantity,
                       const std::string& order_id) override;
     void forget_return(const std::string& product_id, const std::string& order_id) override;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "utils/crypto.hpp"
@@ -393,9 +394,15 @@ void CheckoutService::run_pending(std::int64_t now_ms, RecoveryReport& report) {
         due.assign(later, pending_.returns_to_forget.end());
         pending_.returns_to_forget.erase(later, pending_.returns_to_forget.end());
     }
-    for (const auto& marker : holds) {
-        ledger_.commit_hold(marker.product_id, marker.order_id);
-        ++report.holds_committed;
+    // One write per product, whatever number of orders hold it: at a sale, one product's
+    // markers of every order since the last sweep go together.
+    std::map<std::string, std::vector<std::string>> by_product;
+    for (auto& marker : holds) {
+        by_product[marker.product_id].push_back(std::move(marker.order_id));
+    }
+    for (const auto& [product_id, order_ids] : by_product) {
+        ledger_.commit_holds(product_id, order_ids);
+        report.holds_committed += static_cast<int>(order_ids.size());
     }
     for (const auto& entry : due) {
         ledger_.forget_return(entry.product_id, entry.order_id);
@@ -481,17 +488,19 @@ void CheckoutService::restock_cancellations(std::int64_t cutoff_ms, RecoveryRepo
 
 void CheckoutService::commit_markers(std::int64_t now_ms, RecoveryReport& report) {
     for (const auto& product : ledger_.products_with_holds(kSweepBatch)) {
+        std::vector<std::string> settled;
         for (const auto& order_id : product.order_ids) {
             auto order = orders_.find_by_id(order_id);
             if (order && is_settled(order->status)) {
-                ledger_.commit_hold(product.product_id, order_id);
-                ++report.holds_committed;
+                settled.push_back(order_id);
             } else if (!order) {
                 // A checkout between its reservation and its order (its claim says which).
                 spdlog::info("product {} holds stock for order {}, not placed yet",
                              product.product_id, order_id);
             }
         }
+        ledger_.commit_holds(product.product_id, settled);
+        report.holds_committed += static_cast<int>(settled.size());
     }
     for (const auto& product : ledger_.products_with_returns(kSweepBatch)) {
         for (const auto& order_id : product.order_ids) {

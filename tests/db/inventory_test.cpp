@@ -50,18 +50,32 @@ TEST_F(InventoryTest, ReserveTakesStockOnceAndMarksTheOrder) {
 TEST_F(InventoryTest, ReleaseAndCommitAreIdempotentAndExclusive) {
     const std::string released = db::oid_to_string(db::new_oid());
     const std::string committed = db::oid_to_string(db::new_oid());
+    const std::string also_committed = db::oid_to_string(db::new_oid());
+    const std::string still_held = db::oid_to_string(db::new_oid());
     ASSERT_EQ(ledger_->reserve(product_id(), 3, released), ReserveResult::kReserved);
     ASSERT_EQ(ledger_->reserve(product_id(), 2, committed), ReserveResult::kReserved);
-    EXPECT_EQ(product().get_int64("stock"), 5);
+    ASSERT_EQ(ledger_->reserve(product_id(), 1, also_committed), ReserveResult::kReserved);
+    ASSERT_EQ(ledger_->reserve(product_id(), 1, still_held), ReserveResult::kReserved);
+    EXPECT_EQ(product().get_int64("stock"), 3);
 
     ledger_->release_hold(product_id(), 3, released);
     ledger_->release_hold(product_id(), 3, released);
-    EXPECT_EQ(product().get_int64("stock"), 8);
+    EXPECT_EQ(product().get_int64("stock"), 6);
 
-    ledger_->commit_hold(product_id(), committed);
+    // One write commits several orders; an order holding nothing here is skipped.
+    const std::string never_held = db::oid_to_string(db::new_oid());
+    ledger_->commit_holds(product_id(), {committed, also_committed, never_held});
+    ledger_->commit_holds(product_id(), {committed});
+    ledger_->commit_holds(product_id(), {});
+    auto held = product().get_oids("stock_holds");
+    ASSERT_EQ(held.size(), 1U);
+    EXPECT_EQ(db::oid_to_string(held[0]), still_held);
     // Once committed, a late release (a sweep on a stale read) returns nothing.
     ledger_->release_hold(product_id(), 2, committed);
-    EXPECT_EQ(product().get_int64("stock"), 8);
+    EXPECT_EQ(product().get_int64("stock"), 6);
+
+    ledger_->release_hold(product_id(), 1, still_held);
+    EXPECT_EQ(product().get_int64("stock"), 7);
     EXPECT_TRUE(product().get_oids("stock_holds").empty());
     EXPECT_TRUE(ledger_->products_with_holds(10).empty());
 }

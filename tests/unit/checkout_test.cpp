@@ -38,7 +38,7 @@ class FailingLedger : public models::StockLedger {
         stock[product_id] += quantity;
         log.push_back("release " + product_id);
     }
-    void commit_hold(const std::string&, const std::string&) override {}
+    void commit_holds(const std::string&, const std::vector<std::string>&) override {}
     void return_stock(const std::string&, std::int64_t, const std::string&) override {}
     void forget_return(const std::string&, const std::string&) override {}
     std::vector<models::ProductMarkers> products_with_holds(std::int64_t) override { return {}; }
