@@ -460,21 +460,6 @@ bool CartStore::update_claimed(const std::string& user_id, const db::Bson& condi
     return db_.update_if(kCarts, require_oid(user_id), condition, update);
 }
 
-bool CartStore::record_placed(const std::string& user_id, const std::string& token,
-                              const Order& order) {
-    db::DocumentBuilder condition;
-    condition.append("checkout.token", token)
-        .append_document("checkout.revoked",
-                         [](db::DocumentBuilder& not_revoked) { not_revoked.append("$ne", true); })
-        .append_fields(exists("checkout.order", false));
-    return update_claimed(user_id, condition.build(),
-                          versioned_update([&](db::DocumentBuilder& ops) {
-                              ops.append_document("$set", [&](db::DocumentBuilder& set) {
-                                  set.append("checkout.order", to_bson(order));
-                              });
-                          }));
-}
-
 bool CartStore::revoke(const std::string& user_id, const std::string& token) {
     db::DocumentBuilder condition;
     condition.append("checkout.token", token).append_fields(exists("checkout.order", false));

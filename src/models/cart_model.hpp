@@ -51,8 +51,10 @@ struct CartClaim {
     std::optional<std::string> key_digest;
     std::string fingerprint;
     std::int64_t claimed_at_ms = 0;
-    bool revoked = false;         // recovery took it over: the checkout may no longer place
-    std::optional<Order> placed;  // set at the point of no return: the order to insert
+    bool revoked = false;  // recovery took it over
+    // Earlier versions' point of no return: the order to insert, recorded in the claim. This
+    // version's point of no return is the order's insert (services/checkout_service.hpp).
+    std::optional<Order> placed;
 };
 
 struct Cart {
@@ -125,11 +127,9 @@ class CartStore final : public CartLineStore {
     // Claims the cart if no checkout holds it, in one findAndModify; returns the cart as
     // claimed, or std::nullopt when it is held or does not exist.
     std::optional<Cart> claim(const std::string& user_id, const CartClaim& claim);
-    // The point of no return: records the order in the claim, only while `token` holds it and
-    // it is not revoked. False when recovery took the claim over.
-    bool record_placed(const std::string& user_id, const std::string& token, const Order& order);
-    // Stops the claim's checkout from placing (recovery's takeover). False when the claim is not
-    // held by `token` any more, or its order was already recorded as placed.
+    // Marks the claim taken over by recovery (a checkout of an earlier version then records no
+    // order in it). False when the claim is not held by `token` any more, or an earlier
+    // version's checkout already recorded its order there.
     bool revoke(const std::string& user_id, const std::string& token);
     // Ends a placed checkout: the ordered products leave the cart, the order joins the history
     // (and its key, if any), the claim goes. `known`, when given, is the cart as the caller

@@ -18,11 +18,13 @@ class BsonView;
 
 namespace flaskcart::models {
 
-// Stored status names. `reserving` and `failed` are checkout's internal states (see
-// services/checkout_service.hpp) and never shown to clients.
+// Stored status names. `reserving` and `failed` (earlier versions) and `abandoned` (the
+// tombstone recovery inserts under the order id of a checkout it undid) are checkout's internal
+// states (see services/checkout_service.hpp) and never shown to clients.
 namespace order_status {
 inline constexpr const char* kReserving = "reserving";
 inline constexpr const char* kFailed = "failed";
+inline constexpr const char* kAbandoned = "abandoned";
 inline constexpr const char* kPending = "pending";
 inline constexpr const char* kPaid = "paid";
 inline constexpr const char* kShipped = "shipped";

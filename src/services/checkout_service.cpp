@@ -220,28 +220,37 @@ void CheckoutService::reserve_or_fail(ClaimGuard& claim, const models::Order& or
     throw short_of_stock(line.product_id, line.name, product ? product->stock : 0);
 }
 
-// Steps 4 to 6.
+// Steps 4 and 5.
 void CheckoutService::place(ClaimGuard& claim, const models::Order& order,
                             const models::Cart& claimed) {
     claim.arm(true);
-    if (!cart_.record_placed(claim.user_id(), claim.token(), order)) {
-        // Recovery judged this checkout abandoned and revoked its claim: undo our holds.
-        spdlog::warn("checkout of order {} overtaken by recovery; releasing its holds", order.id);
-        release_all(order.id, order.lines);
-        claim.done();
-        throw overtaken();
-    }
     models::Order stored = order;
-    orders_.insert(stored);  // false: recovery inserted this very order already
+    if (!orders_.insert(stored)) {
+        auto existing = orders_.find_by_id(order.id);
+        if (!existing) {
+            // Refused by the (user, Idempotency-Key) index, not by the _id: an order of an
+            // earlier version holds the key. Nothing was placed.
+            release_all(order.id, order.lines);
+            claim.arm(false);
+            throw key_reused();
+        }
+        if (existing->status == os::kAbandoned) {
+            // Recovery judged this checkout abandoned and took its order id: undo our holds.
+            spdlog::warn("checkout of order {} overtaken by recovery; releasing its holds",
+                         order.id);
+            release_all(order.id, order.lines);
+            claim.done();
+            throw overtaken();
+        }
+        // Otherwise it is this very order, inserted by an earlier attempt.
+    }
     {
         std::lock_guard lock(pending_.mutex);
         for (const auto& line : order.lines) {
             pending_.holds_to_commit.push_back({line.product_id, order.id});
         }
     }
-    models::Cart known = claimed;
-    known.version += 1;  // record_placed's write
-    cart_.finish(claim.user_id(), claim.token(), order, claimed.checkout->key_digest, &known);
+    cart_.finish(claim.user_id(), claim.token(), order, claimed.checkout->key_digest, &claimed);
     claim.done();
 }
 
@@ -266,22 +275,48 @@ PlaceOrderResult CheckoutService::place_order(const PlaceOrderRequest& request) 
 bool CheckoutService::settle(const models::Cart& cart) {
     const auto& claim = *cart.checkout;
     if (claim.placed) {
+        // An earlier version's point of no return: the order recorded in the claim.
         models::Order order = *claim.placed;
         orders_.insert(order);  // false: the checkout inserted it
-        const bool finished =
-            cart_.finish(cart.user_id, claim.token, order, claim.key_digest, nullptr);
-        std::lock_guard lock(pending_.mutex);
-        for (const auto& line : order.lines) {
-            pending_.holds_to_commit.push_back({line.product_id, order.id});
-        }
-        return finished;
+        return finish_placed(cart, order);
     }
-    // Not placed: stop the checkout from placing, then undo what it may have reserved.
+    // Earlier versions' checkouts record their order in the claim unless it is revoked.
     if (!claim.revoked && !cart_.revoke(cart.user_id, claim.token)) return false;
+    models::Order tombstone = abandoned_order(cart.user_id, claim.order_id);
+    if (!orders_.insert(tombstone)) {
+        auto existing = orders_.find_by_id(claim.order_id);
+        if (existing && existing->status != os::kAbandoned) return finish_placed(cart, *existing);
+        // Our tombstone, from a settlement that stopped before it was done: go on.
+    }
     std::vector<models::OrderLine> lines;
     for (const auto& line : cart.lines) lines.push_back({line.product_id, "", line.quantity, 0});
     release_all(claim.order_id, lines);
     return cart_.release(cart.user_id, claim.token);
+}
+
+bool CheckoutService::finish_placed(const models::Cart& cart, const models::Order& order) {
+    const auto& claim = *cart.checkout;
+    const bool finished = cart_.finish(cart.user_id, claim.token, order, claim.key_digest, nullptr);
+    std::lock_guard lock(pending_.mutex);
+    for (const auto& line : order.lines) {
+        pending_.holds_to_commit.push_back({line.product_id, order.id});
+    }
+    return finished;
+}
+
+models::Order CheckoutService::abandoned_order(const std::string& user_id,
+                                               const std::string& order_id) {
+    const std::int64_t now = db::now_ms();
+    models::Order tombstone;
+    tombstone.id = order_id;
+    tombstone.user_id = user_id;
+    tombstone.status = os::kAbandoned;
+    tombstone.history.push_back({os::kAbandoned, now});
+    // Unique per (user, key) like every order's key.
+    tombstone.idempotency_key = "abandoned-" + order_id;
+    tombstone.created_at_ms = now;
+    tombstone.updated_at_ms = now;
+    return tombstone;
 }
 
 OrderPage CheckoutService::orders_of(const std::string& user_id, std::int64_t skip,

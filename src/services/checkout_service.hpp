@@ -5,37 +5,44 @@
 // There are no multi-document transactions (standalone MongoDB, FerretDB), so checkout is a
 // sequence of single-document writes, each safe to repeat, ordered so that a crash between any
 // two of them leaves a state that recovery completes or undoes. Every document a checkout
-// touches is reached by _id; it costs lines + 4 commands:
+// touches is reached by _id; it costs lines + 3 commands:
 //
 //   1. claim the cart: one findAndModify on the user's cart document (models/cart_model.hpp)
 //      sets `checkout` {token, order_id, claimed_at, key digest, fingerprint} only if no
 //      checkout holds it (atomic on MongoDB; on FerretDB serialized in-process, with one writer
-//      per database), and returns the lines. A second checkout of the cart gets 409 (or 422 for
-//      an Idempotency-Key reused with another body); a claim older than
-//      --checkout-recovery-after is settled (below) and taken over. While the claim is there,
-//      cart writes are refused (409), so the lines stay what was claimed. A key already in the
-//      cart's `keys` replays its order (the claim is dropped, nothing is reserved);
+//      per database), and returns the lines. The order's _id is chosen here, before anything is
+//      reserved. A second checkout of the cart gets 409 (or 422 for an Idempotency-Key reused
+//      with another body); a claim older than --checkout-recovery-after is settled (below) and
+//      taken over. While the claim is there, cart writes are refused (409), so the lines stay
+//      what was claimed. A key already in the cart's `keys` replays its order (the claim is
+//      dropped, nothing is reserved);
 //   2. price the lines from the catalog read model (no command): "no longer exists", "only N
 //      available" → 409 and the claim is dropped;
 //   3. for each line: products {_id, stock ≥ q, stock_holds ≠ order} → $inc stock −q, $push
 //      stock_holds: order (the marker records in the same write which order took the units);
 //      on a refusal, release what was reserved (conditional on the marker) and drop the claim
 //      → 409. An error of unknown outcome keeps the claim: its settlement releases the holds;
-//   4. the point of no return: record the whole order in the claim (conditional on the token,
-//      on no order recorded and on the claim not revoked). Refused → recovery took the claim
-//      over: release the holds, 503;
-//   5. insert the order (status pending) under its _id; a duplicate is recovery having
-//      inserted the very same order;
-//   6. finish the cart: the ordered lines go, the order id joins `order_ids` (the history GET
+//   4. the point of no return: insert the order (status pending) under the claim's order id.
+//      The unique _id makes the insert the arbiter between the checkout and a recovery that
+//      judged it abandoned: whichever inserts first owns the id. A duplicate whose document is
+//      recovery's tombstone (status `abandoned`) → recovery took over: release the holds, 503;
+//   5. finish the cart: the ordered lines go, the order id joins `order_ids` (the history GET
 //      /orders reads), its key joins `keys`, the claim goes — one write, conditional on the
 //      token and the version.
 // The hold markers are committed (dropped) later, off the request path: by the maintenance
-// sweep from an in-process queue, and by the full pass (below) for any a crash left.
+// sweep from an in-process queue (one write per product for all its orders), and by the full
+// pass (below) for any a crash left.
 //
 // Settling a claim (a checkout that crashed or stalled past --checkout-recovery-after):
-//   order recorded → insert it (a duplicate is fine) and redo step 6;
-//   none → revoke the claim (conditional on no order recorded, so it and step 4 exclude each
-//   other), release every line's hold (a no-op where none is), then drop the claim.
+//   - revoke it (claims of earlier versions could still record their order in the claim; the
+//     revocation stops that, as it did then);
+//   - insert a tombstone under its order id ({status: abandoned}, never shown to anyone);
+//   - inserted → the checkout can no longer place: release every line's hold (a no-op where
+//     none is), then drop the claim. A duplicate → the order is in: redo step 5 with it;
+//   - claims of earlier versions that recorded their order in the claim: insert that order (a
+//     duplicate is fine) and redo step 5.
+// Tombstones stay: they are rare (a crash or a stall mid-checkout), small, and a checkout
+// stalled for any length of time must still find one.
 //
 // Recovery. The periodic sweep touches only work this process knows is pending: hold markers
 // to commit, return markers due to be dropped, claims of its checkouts that stalled or failed
@@ -157,6 +164,9 @@ class CheckoutService {
     void place(ClaimGuard& claim, const models::Order& order, const models::Cart& claimed);
     // Finishes or undoes the checkout behind a claim. True when this call ended the claim.
     bool settle(const models::Cart& cart);
+    // Step 5 for a claim whose order is in (or recorded in the claim by an earlier version).
+    bool finish_placed(const models::Cart& cart, const models::Order& order);
+    static models::Order abandoned_order(const std::string& user_id, const std::string& order_id);
     void release_all(const std::string& order_id, const std::vector<models::OrderLine>& lines);
     void restock(const models::Order& order);
 

@@ -3,6 +3,7 @@
 // SIGKILL at random moments during checkouts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <condition_variable>
@@ -12,11 +13,13 @@
 
 #include "models/cart_model.hpp"
 #include "models/inventory_model.hpp"
+#include "models/order_model.hpp"
 #include "support/api_helpers.hpp"
 #include "support/concurrency.hpp"
 #include "support/database.hpp"
 #include "support/http_client.hpp"
 #include "support/service.hpp"
+#include "utils/bson_document.hpp"
 #include "utils/crypto.hpp"
 #include "utils/db.hpp"
 
@@ -160,7 +163,7 @@ TEST(CheckoutConcurrency, ConcurrentAddsToOneCartLineAreNotLost) {
     db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
     auto carts = db.collection("carts").find(db::Bson());
     ASSERT_EQ(carts.size(), 1U);
-    const std::string path = "lines." + product + ".quantity";
+    const std::string path = "lines." + product;  // the line's quantity
     bson_iter_t it;
     bson_iter_t quantity;
     ASSERT_TRUE(bson_iter_init(&it, carts[0].get()));
@@ -229,6 +232,154 @@ TEST(CheckoutRecovery, AStaleRepeatOfARestockReturnsNothing) {
     ledger.return_stock(product, 4, order_id);
     ledger.return_stock(product, 4, order_id);
     EXPECT_EQ(stock_of(db, product), 10);
+}
+
+// A checkout that stalled or crashed after reserving, as recovery finds it: the cart claimed
+// long ago under `order_id`, the claimed line's units held for that order. `recorded`, when
+// given, is the order an earlier version recorded in the claim at its point of no return.
+struct StalledCheckout {
+    std::string admin;
+    std::string customer;
+    std::string user_id;
+    std::string product;
+    bson_oid_t order_id{};
+    models::Order order;  // what the stalled checkout was placing
+};
+
+StalledCheckout stall_a_checkout(Service& service, HttpClient& client, db::Db& db,
+                                 bool record_in_claim) {
+    StalledCheckout stalled;
+    stalled.admin = make_admin(service, client, "admin@example.com");
+    stalled.customer = register_and_login(client, "stalled@example.com");
+    stalled.user_id = user_id_of(client, stalled.customer);
+    stalled.product = create_product(client, stalled.admin, "Held", 10, 5.0);
+    EXPECT_EQ(
+        client
+            .post("/cart/add", {{"product_id", stalled.product}, {"quantity", 3}}, stalled.customer)
+            .status,
+        201);
+    stalled.order_id = db::new_oid();
+    const std::string order_id = db::oid_to_string(stalled.order_id);
+    models::ProductStockLedger ledger(db);
+    EXPECT_EQ(ledger.reserve(stalled.product, 3, order_id), models::ReserveResult::kReserved);
+    const std::int64_t claimed_at = db::now_ms() - 60'000;
+    stalled.order = {.id = order_id,
+                     .user_id = stalled.user_id,
+                     .lines = {{stalled.product, "Held", 3, 500}},
+                     .total_cents = 1500,
+                     .status = "pending",
+                     .history = {{"pending", claimed_at}},
+                     .idempotency_key = "auto-stalled",
+                     .request_fingerprint = crypto::digest_hex("{}"),
+                     .created_at_ms = claimed_at,
+                     .updated_at_ms = claimed_at};
+    db::DocumentBuilder update;
+    update.append_document("$set", [&](db::DocumentBuilder& set) {
+        set.append_document("checkout", [&](db::DocumentBuilder& claim) {
+            claim.append("token", "stalled")
+                .append("order_id", stalled.order_id)
+                .append("claimed_at", db::time_from_ms(claimed_at))
+                .append("fingerprint", stalled.order.request_fingerprint);
+            if (record_in_claim) claim.append("order", models::to_bson(stalled.order));
+        });
+    });
+    const bson_oid_t user = *db::parse_oid(stalled.user_id);
+    EXPECT_EQ(db.collection("carts").update_one(db::id_filter(user), update.build()).matched, 1);
+    return stalled;
+}
+
+std::vector<std::string> holds_of(db::Db& db, const std::string& product_id) {
+    std::vector<std::string> holds;
+    auto doc = db.collection("products").find_one(db::id_filter(*db::parse_oid(product_id)));
+    if (!doc) return holds;
+    for (const auto& oid : doc->view().get_oids("stock_holds"))
+        holds.push_back(db::oid_to_string(oid));
+    return holds;
+}
+
+// The order _id is the arbiter between a stalled checkout and the recovery that undoes it:
+// recovery inserts a tombstone under it, so the checkout can never place it afterwards.
+TEST(CheckoutRecovery, AStalledCheckoutIsUndoneAndItsOrderIdTakenByATombstone) {
+    Service service({.extra_args = {"--checkout-recovery-after=1"}, .extra_env = {kSecretEnv}});
+    HttpClient client(service.port());
+    db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
+    const StalledCheckout stalled = stall_a_checkout(service, client, db, false);
+    const std::string stalled_id = db::oid_to_string(stalled.order_id);
+    ASSERT_EQ(stock_of(db, stalled.product), 7);
+
+    // The customer checks out again: the stale claim is settled, then the cart is placed anew.
+    auto placed = client.post("/order", boost::json::object{}, stalled.customer);
+    ASSERT_EQ(placed.status, 201) << placed.body;
+    const std::string new_id(placed.json().at("_id").as_string());
+    EXPECT_NE(new_id, stalled_id);
+    EXPECT_EQ(stock_of(db, stalled.product), 7) << "3 released, then 3 reserved for the new order";
+    const auto holds = holds_of(db, stalled.product);
+    EXPECT_EQ(std::count(holds.begin(), holds.end(), stalled_id), 0);
+
+    auto tombstone = db.collection("orders").find_one(db::id_filter(stalled.order_id));
+    ASSERT_TRUE(tombstone);
+    EXPECT_EQ(tombstone->view().get_string("status"), "abandoned");
+    EXPECT_EQ(client.get("/order/" + stalled_id, stalled.customer).status, 404);
+    EXPECT_EQ(client.get("/order/" + stalled_id, stalled.admin).status, 404);
+    auto history = client.get("/orders", stalled.customer);
+    ASSERT_EQ(history.status, 200) << history.body;
+    ASSERT_EQ(history.json().at("items").as_array().size(), 1U) << history.body;
+    EXPECT_EQ(history.json().at("items").at(0).at("_id").as_string(), new_id);
+
+    // The stalled checkout wakes up and inserts its order: the tombstone refuses it.
+    models::OrderStore orders(db);
+    models::Order late = stalled.order;
+    EXPECT_FALSE(orders.insert(late));
+    EXPECT_EQ(units_in_orders(db, stalled.product, kSold), 3) << "only the new order's units";
+}
+
+TEST(CheckoutRecovery, AStalledCheckoutWhoseOrderIsInIsFinished) {
+    Service service({.extra_args = {"--checkout-recovery-after=1"}, .extra_env = {kSecretEnv}});
+    HttpClient client(service.port());
+    db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
+    const StalledCheckout stalled = stall_a_checkout(service, client, db, false);
+    const std::string stalled_id = db::oid_to_string(stalled.order_id);
+    models::OrderStore orders(db);
+    models::Order inserted = stalled.order;
+    ASSERT_TRUE(orders.insert(inserted));  // it crashed after its point of no return
+
+    // Settling finishes that checkout: its lines leave the cart, so nothing is left to order.
+    auto again = client.post("/order", boost::json::object{}, stalled.customer);
+    EXPECT_EQ(again.status, 409) << again.body;
+    EXPECT_NE(again.body.find("empty"), std::string::npos) << again.body;
+    EXPECT_EQ(stock_of(db, stalled.product), 7) << "the order keeps its units";
+    auto order = db.collection("orders").find_one(db::id_filter(stalled.order_id));
+    ASSERT_TRUE(order);
+    EXPECT_EQ(order->view().get_string("status"), "pending") << "no tombstone over a placed order";
+    auto history = client.get("/orders", stalled.customer);
+    ASSERT_EQ(history.status, 200) << history.body;
+    ASSERT_EQ(history.json().at("items").as_array().size(), 1U) << history.body;
+    EXPECT_EQ(history.json().at("items").at(0).at("_id").as_string(), stalled_id);
+    auto cart = db.collection("carts").find_one(db::id_filter(*db::parse_oid(stalled.user_id)));
+    ASSERT_TRUE(cart);
+    EXPECT_FALSE(cart->view().has("checkout"));
+    EXPECT_EQ(units_in_orders(db, stalled.product, kSold), 3);
+}
+
+// Earlier versions recorded the order in the claim at their point of no return; such a claim
+// is settled by inserting that order.
+TEST(CheckoutRecovery, AnEarlierVersionsClaimWithItsOrderRecordedIsPlaced) {
+    Service service({.extra_args = {"--checkout-recovery-after=1"}, .extra_env = {kSecretEnv}});
+    HttpClient client(service.port());
+    db::Db db({.uri = service.mongodb_uri(), .database = service.database()});
+    const StalledCheckout stalled = stall_a_checkout(service, client, db, true);
+    const std::string stalled_id = db::oid_to_string(stalled.order_id);
+
+    auto again = client.post("/order", boost::json::object{}, stalled.customer);
+    EXPECT_EQ(again.status, 409) << again.body;
+    EXPECT_EQ(stock_of(db, stalled.product), 7);
+    auto order = client.get("/order/" + stalled_id, stalled.customer);
+    ASSERT_EQ(order.status, 200) << order.body;
+    EXPECT_EQ(order.json().at("status"), "pending");
+    auto history = client.get("/orders", stalled.customer);
+    ASSERT_EQ(history.status, 200) << history.body;
+    ASSERT_EQ(history.json().at("items").as_array().size(), 1U) << history.body;
+    EXPECT_EQ(units_in_orders(db, stalled.product, kSold), 3);
 }
 
 // Kills the service with SIGKILL at random moments while customers check out and cancel,
