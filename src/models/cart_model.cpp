@@ -456,8 +456,8 @@ std::optional<Cart> CartStore::claim(const std::string& user_id, const CartClaim
 }
 
 bool CartStore::update_claimed(const std::string& user_id, const db::Bson& condition,
-                               const db::Bson& update) {
-    return db_.update_if(kCarts, require_oid(user_id), condition, update);
+                               const db::Bson& update, const std::function<void()>& on_matched) {
+    return db_.update_if(kCarts, require_oid(user_id), condition, update, on_matched);
 }
 
 bool CartStore::revoke(const std::string& user_id, const std::string& token) {
@@ -506,7 +506,19 @@ bool CartStore::finish(const std::string& user_id, const std::string& token, con
                                        .append("version", cart->version)
                                        .append("checkout.token", token)
                                        .build();
-        if (update_claimed(user_id, condition, update)) return true;
+        // The cart as this write leaves it: the customer's next cart change starts from it
+        // instead of reading the cart again.
+        Cart finished = *cart;
+        std::erase_if(finished.lines,
+                      [&](const CartLine& line) { return is_ordered(line, order); });
+        finished.checkout.reset();
+        finished.order_ids.push_back(order.id);
+        if (key_digest) finished.keys.insert_or_assign(*key_digest, order.id);
+        finished.version = cart->version + 1;
+        finished.stored = true;
+        if (update_claimed(user_id, condition, update, [&] { recent_.remember(finished); })) {
+            return true;
+        }
     }
     throw DomainError::unavailable("the cart is changing too often; retry", 1);
 }

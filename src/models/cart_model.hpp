@@ -18,6 +18,7 @@
 // empties the cart after a checkout.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -155,8 +156,9 @@ class CartStore final : public CartLineStore {
     template <typename ChangeFn>
     Cart modify(const std::string& user_id, ChangeFn&& change);
     bool write_if_unchanged(db::Collection& carts, const Cart& before, const Cart& after);
+    // `on_matched` runs under the cart's document lock when the write matched.
     bool update_claimed(const std::string& user_id, const db::Bson& condition,
-                        const db::Bson& update);
+                        const db::Bson& update, const std::function<void()>& on_matched = {});
 
     // The carts this process wrote last, by user id: the next change of the same cart starts
     // from here instead of reading it (one command instead of two). Only a starting point: the
