@@ -77,6 +77,42 @@ def seed(name, base, admin_email, admin_password, n_products, n_users, tag):
     return path
 
 
+# Scenarios that start from the seeded carts (reset_carts) on every target.
+RESET_CARTS_BEFORE = {"cart_update", "checkout"}
+
+
+def reset_carts(name, base, data):
+    """Every user's cart back to the seeded state: one line, the first product, quantity 1.
+    cart_add runs for a fixed time, so it leaves carts as large as the target was fast (55 lines
+    against the peer's 25 in one run), and what a cart_update or a checkout costs grows with
+    the cart on one side and not on the other: each target starts them from the same carts."""
+    products, tokens = [], []
+    with open(data) as f:
+        for line in f:
+            kind, _, value = line.rstrip("\n").partition("\t")
+            if kind == "product":
+                products.append(value)
+            elif kind == "token":
+                tokens.append(value)
+    first = products[0]
+    for token in tokens:
+        s, cart = call(base, "GET", "/cart", token=token)
+        if s != 200:
+            sys.exit(f"{name}: GET /cart failed ({s})")
+        held = [item["product_id"] for item in cart["items"]]
+        for product in held:
+            if product != first:
+                s, _ = call(base, "DELETE", f"/cart/remove?product_id={product}", token=token)
+                if s not in (200, 204):
+                    sys.exit(f"{name}: cart remove failed ({s})")
+        if first in held:
+            s, _ = call(base, "PUT", "/cart/update", {"product_id": first, "quantity": 1}, token)
+        else:
+            s, _ = call(base, "POST", "/cart/add", {"product_id": first, "quantity": 1}, token)
+        if s not in (200, 201):
+            sys.exit(f"{name}: cart reset failed ({s})")
+
+
 def tree_cpu_seconds(pids):
     """utime+stime of the pids and all their descendants, in seconds."""
     if not pids:
@@ -190,6 +226,10 @@ def main():
             for _ in range(a.rounds):
                 if (name in only and sc not in only[name]) or sc in skip.get(name, ()):
                     continue
+                if sc in RESET_CARTS_BEFORE and data.get(name):
+                    reset_carts(name, url, data[name])
+                    all_pids = [p for ps in list(svc.values()) + list(dbp.values()) for p in ps]
+                    wait_until_quiet(all_pids)
                 s0, d0, w0 = tree_cpu_seconds(svc.get(name)), tree_cpu_seconds(dbp.get(name)), wire_commands(wire.get(name))
                 r = wrk(url, sc, data.get(name), a.duration, a.connections, a.threads)
                 s1, d1, w1 = tree_cpu_seconds(svc.get(name)), tree_cpu_seconds(dbp.get(name)), wire_commands(wire.get(name))
