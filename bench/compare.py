@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PASSWORD = "bench-password-1"
 
 
-def call(base, method, path, body=None, token=None):
+def call(base, method, path, body=None, token=None, timeout=60):
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(base + path, data=data, method=method)
     if data is not None:
@@ -32,7 +32,7 @@ def call(base, method, path, body=None, token=None):
     if token:
         req.add_header("Authorization", "Bearer " + token)
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, json.loads(r.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, None
@@ -95,20 +95,25 @@ def reset_carts(name, base, data):
             elif kind == "token":
                 tokens.append(value)
     first = products[0]
+    # At the large size the peer may still be answering the previous scenario's backlog.
+    patient = dict(timeout=600)
     for token in tokens:
-        s, cart = call(base, "GET", "/cart", token=token)
+        s, cart = call(base, "GET", "/cart", token=token, **patient)
         if s != 200:
             sys.exit(f"{name}: GET /cart failed ({s})")
         held = [item["product_id"] for item in cart["items"]]
         for product in held:
             if product != first:
-                s, _ = call(base, "DELETE", f"/cart/remove?product_id={product}", token=token)
+                s, _ = call(base, "DELETE", f"/cart/remove?product_id={product}", token=token,
+                            **patient)
                 if s not in (200, 204):
                     sys.exit(f"{name}: cart remove failed ({s})")
         if first in held:
-            s, _ = call(base, "PUT", "/cart/update", {"product_id": first, "quantity": 1}, token)
+            s, _ = call(base, "PUT", "/cart/update", {"product_id": first, "quantity": 1}, token,
+                        **patient)
         else:
-            s, _ = call(base, "POST", "/cart/add", {"product_id": first, "quantity": 1}, token)
+            s, _ = call(base, "POST", "/cart/add", {"product_id": first, "quantity": 1}, token,
+                        **patient)
         if s not in (200, 201):
             sys.exit(f"{name}: cart reset failed ({s})")
 
@@ -227,8 +232,9 @@ def main():
                 if (name in only and sc not in only[name]) or sc in skip.get(name, ()):
                     continue
                 if sc in RESET_CARTS_BEFORE and data.get(name):
-                    reset_carts(name, url, data[name])
                     all_pids = [p for ps in list(svc.values()) + list(dbp.values()) for p in ps]
+                    wait_until_quiet(all_pids, limit_seconds=600)
+                    reset_carts(name, url, data[name])
                     wait_until_quiet(all_pids)
                 s0, d0, w0 = tree_cpu_seconds(svc.get(name)), tree_cpu_seconds(dbp.get(name)), wire_commands(wire.get(name))
                 r = wrk(url, sc, data.get(name), a.duration, a.connections, a.threads)

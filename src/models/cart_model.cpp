@@ -107,7 +107,7 @@ void unset_line(db::DocumentBuilder& unset, const std::string& product_id) {
 
 // Every line is two scalars, not a sub-document: FerretDB decodes and re-encodes the whole cart
 // on every write, and a nested {line_id, quantity, added_at} per line made a 36-line cart's
-// update cost 1.5x what the flat shape costs (bench/README, "The cart line's shape").
+// update cost about 1.4x what the flat shape costs (bench/README, "The cart line's shape").
 void append_lines(db::DocumentBuilder& parent, const std::vector<CartLine>& lines) {
     parent.append_document(kLines, [&](db::DocumentBuilder& doc) {
         for (const auto& line : lines) {
