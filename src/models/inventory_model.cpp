@@ -111,6 +111,7 @@ void ProductStockLedger::commit_holds(const std::string& product_id,
                                       const std::vector<std::string>& order_ids) {
     if (order_ids.empty()) return;
     std::vector<bson_oid_t> orders;
+    orders.reserve(order_ids.size());
     for (const auto& order_id : order_ids) orders.push_back(parse_ids(product_id, order_id).order);
     // {$pullAll: {stock_holds: [orders]}}: a marker already gone is skipped, so no condition.
     const db::Bson update =
