@@ -122,7 +122,8 @@ void append_lines(db::DocumentBuilder& parent, const std::vector<CartLine>& line
 
 // The update that turns the stored `before` into `after` (the write is conditional on before's
 // version, so the stored cart is exactly `before`): $set of each line added or changed, $unset
-// of each line gone, by its paths lines.<product id> and line_ids.<product id>. A cart
+// of each line gone, by its paths lines.<product id> and line_ids.<product id> (both, so a line
+// of the earlier nested shape becomes flat with its id when it changes). A cart
 // change touches one line; sending that line alone keeps the command small however many lines
 // the cart holds (FerretDB decodes every field of an update).
 db::Bson line_changes(const Cart& before, const Cart& after) {

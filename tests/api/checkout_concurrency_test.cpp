@@ -235,8 +235,7 @@ TEST(CheckoutRecovery, AStaleRepeatOfARestockReturnsNothing) {
 }
 
 // A checkout that stalled or crashed after reserving, as recovery finds it: the cart claimed
-// long ago under `order_id`, the claimed line's units held for that order. `recorded`, when
-// given, is the order an earlier version recorded in the claim at its point of no return.
+// long ago under `order_id`, the claimed line's units held for that order.
 struct StalledCheckout {
     std::string admin;
     std::string customer;
@@ -245,48 +244,6 @@ struct StalledCheckout {
     bson_oid_t order_id{};
     models::Order order;  // what the stalled checkout was placing
 };
-
-StalledCheckout stall_a_checkout(Service& service, HttpClient& client, db::Db& db,
-                                 bool record_in_claim) {
-    StalledCheckout stalled;
-    stalled.admin = make_admin(service, client, "admin@example.com");
-    stalled.customer = register_and_login(client, "stalled@example.com");
-    stalled.user_id = user_id_of(client, stalled.customer);
-    stalled.product = create_product(client, stalled.admin, "Held", 10, 5.0);
-    EXPECT_EQ(
-        client
-            .post("/cart/add", {{"product_id", stalled.product}, {"quantity", 3}}, stalled.customer)
-            .status,
-        201);
-    stalled.order_id = db::new_oid();
-    const std::string order_id = db::oid_to_string(stalled.order_id);
-    models::ProductStockLedger ledger(db);
-    EXPECT_EQ(ledger.reserve(stalled.product, 3, order_id), models::ReserveResult::kReserved);
-    const std::int64_t claimed_at = db::now_ms() - 60'000;
-    stalled.order = {.id = order_id,
-                     .user_id = stalled.user_id,
-                     .lines = {{stalled.product, "Held", 3, 500}},
-                     .total_cents = 1500,
-                     .status = "pending",
-                     .history = {{"pending", claimed_at}},
-                     .idempotency_key = "auto-stalled",
-                     .request_fingerprint = crypto::digest_hex("{}"),
-                     .created_at_ms = claimed_at,
-                     .updated_at_ms = claimed_at};
-    db::DocumentBuilder update;
-    update.append_document("$set", [&](db::DocumentBuilder& set) {
-        set.append_document("checkout", [&](db::DocumentBuilder& claim) {
-            claim.append("token", "stalled")
-                .append("order_id", stalled.order_id)
-                .append("claimed_at", db::time_from_ms(claimed_at))
-                .append("fingerprint", stalled.order.request_fingerprint);
-            if (record_in_claim) claim.append("order", models::to_bson(stalled.order));
-        });
-    });
-    const bson_oid_t user = *db::parse_oid(stalled.user_id);
-    EXPECT_EQ(db.collection("carts").update_one(db::id_filter(user), update.build()).matched, 1);
-    return stalled;
-}
 
 std::vector<std::string> holds_of(db::Db& db, const std::string& product_id) {
     std::vector<std::string> holds;
@@ -300,6 +257,50 @@ std::vector<std::string> holds_of(db::Db& db, const std::string& product_id) {
 // A service that settles checkout claims older than a second, and its database.
 class StalledCheckoutRecovery : public ::testing::Test {
   protected:
+    // A checkout of 3 of 10 units stalled after reserving, its claim a minute old; with
+    // `record_in_claim`, one of an earlier version that recorded its order in the claim.
+    StalledCheckout stall_a_checkout(bool record_in_claim) {
+        StalledCheckout stalled;
+        stalled.admin = make_admin(service_, client_, "admin@example.com");
+        stalled.customer = register_and_login(client_, "stalled@example.com");
+        stalled.user_id = user_id_of(client_, stalled.customer);
+        stalled.product = create_product(client_, stalled.admin, "Held", 10, 5.0);
+        EXPECT_EQ(client_
+                      .post("/cart/add", {{"product_id", stalled.product}, {"quantity", 3}},
+                            stalled.customer)
+                      .status,
+                  201);
+        stalled.order_id = db::new_oid();
+        const std::string order_id = db::oid_to_string(stalled.order_id);
+        models::ProductStockLedger ledger(db_);
+        EXPECT_EQ(ledger.reserve(stalled.product, 3, order_id), models::ReserveResult::kReserved);
+        const std::int64_t claimed_at = db::now_ms() - 60'000;
+        stalled.order = {.id = order_id,
+                         .user_id = stalled.user_id,
+                         .lines = {{stalled.product, "Held", 3, 500}},
+                         .total_cents = 1500,
+                         .status = "pending",
+                         .history = {{"pending", claimed_at}},
+                         .idempotency_key = "auto-stalled",
+                         .request_fingerprint = crypto::digest_hex("{}"),
+                         .created_at_ms = claimed_at,
+                         .updated_at_ms = claimed_at};
+        db::DocumentBuilder update;
+        update.append_document("$set", [&](db::DocumentBuilder& set) {
+            set.append_document("checkout", [&](db::DocumentBuilder& claim) {
+                claim.append("token", "stalled")
+                    .append("order_id", stalled.order_id)
+                    .append("claimed_at", db::time_from_ms(claimed_at))
+                    .append("fingerprint", stalled.order.request_fingerprint);
+                if (record_in_claim) claim.append("order", models::to_bson(stalled.order));
+            });
+        });
+        const bson_oid_t user = *db::parse_oid(stalled.user_id);
+        EXPECT_EQ(db_.collection("carts").update_one(db::id_filter(user), update.build()).matched,
+                  1);
+        return stalled;
+    }
+
     // The ids of the customer's orders as GET /orders lists them, newest first.
     std::vector<std::string> history_of(const std::string& token) {
         auto history = client_.get("/orders", token);
@@ -321,7 +322,7 @@ class StalledCheckoutRecovery : public ::testing::Test {
 // The order _id is the arbiter between a stalled checkout and the recovery that undoes it:
 // recovery inserts a tombstone under it, so the checkout can never place it afterwards.
 TEST_F(StalledCheckoutRecovery, AStalledCheckoutIsUndoneAndItsOrderIdTakenByATombstone) {
-    const StalledCheckout stalled = stall_a_checkout(service_, client_, db_, false);
+    const StalledCheckout stalled = stall_a_checkout(false);
     const std::string stalled_id = db::oid_to_string(stalled.order_id);
     ASSERT_EQ(stock_of(db_, stalled.product), 7);
 
@@ -349,7 +350,7 @@ TEST_F(StalledCheckoutRecovery, AStalledCheckoutIsUndoneAndItsOrderIdTakenByATom
 }
 
 TEST_F(StalledCheckoutRecovery, AStalledCheckoutWhoseOrderIsInIsFinished) {
-    const StalledCheckout stalled = stall_a_checkout(service_, client_, db_, false);
+    const StalledCheckout stalled = stall_a_checkout(false);
     const std::string stalled_id = db::oid_to_string(stalled.order_id);
     models::OrderStore orders(db_);
     models::Order inserted = stalled.order;
@@ -373,7 +374,7 @@ TEST_F(StalledCheckoutRecovery, AStalledCheckoutWhoseOrderIsInIsFinished) {
 // Earlier versions recorded the order in the claim at their point of no return; such a claim
 // is settled by inserting that order.
 TEST_F(StalledCheckoutRecovery, AnEarlierVersionsClaimWithItsOrderRecordedIsPlaced) {
-    const StalledCheckout stalled = stall_a_checkout(service_, client_, db_, true);
+    const StalledCheckout stalled = stall_a_checkout(true);
     const std::string stalled_id = db::oid_to_string(stalled.order_id);
 
     auto again = client_.post("/order", boost::json::object{}, stalled.customer);
